@@ -1,0 +1,3 @@
+from govbot.cli import main
+
+raise SystemExit(main())

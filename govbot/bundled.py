@@ -1,0 +1,34 @@
+"""Where govbot's bundled data lives: the repo checkout, or the installed wheel.
+
+In a checkout (and an editable install) the top-level ``schemas/``,
+``guidelines/`` and ``policies/`` are used directly, so editing them takes
+effect at once; a wheel carries copies under ``govbot/_bundled/``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+from govbot.core.validate import SchemaSet
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def root() -> Path:
+    checkout = _PACKAGE.parent
+    if (checkout / "schemas" / "guideline.schema.json").is_file():
+        return checkout
+    return _PACKAGE / "_bundled"
+
+
+def schemas_dir() -> Path:
+    return root() / "schemas"
+
+
+@cache
+def schema_set() -> SchemaSet:
+    return SchemaSet(
+        {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(schemas_dir().glob("*.json"))}
+    )

@@ -1,0 +1,249 @@
+"""Validation of a governance repo: parse, schema, integrity, severity.
+
+The unit of work is one file, and a file's findings depend only on its bytes,
+its path, the schemas and the validation policy. That is what makes the
+content-addressed cache (:func:`cache_key`) sound: a re-validation after one
+file changed parses that file only.
+
+Severity follows the process: a defect in a guideline whose status is frozen
+(approved, superseded) is history and reported as a warning; the same defect
+in ``next`` or another draft is an error to fix before approval.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import jsonschema_rs
+
+from govbot.core import integrity
+from govbot.core.findings import Finding, Severity, sort_findings
+from govbot.core.yamlio import DEFAULT_MAX_BYTES, Parsed, parse_bytes
+
+GUIDELINE_SCHEMA = "guideline.schema.json"
+ADDON_SCHEMA = "add-on.schema.json"
+POLICY_SCHEMAS = {"policies/validation.yaml": "policy.schema.json"}
+POLICY_FILE = "policies/validation.yaml"
+
+DEFAULT_SEVERITY = {"integrity.orphan-capability": Severity.NOTICE}
+"""Rules that inform rather than block, unless a policy says otherwise."""
+
+ENGINE_VERSION = "1"
+"""Bump when a check changes, so cached findings of the old checks are not reused."""
+
+
+@dataclass(frozen=True)
+class ValidationPolicy:
+    frozen_statuses: frozenset[str] = frozenset({"approved", "superseded"})
+    max_file_bytes: int = DEFAULT_MAX_BYTES
+    rules: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_data(cls, data: Any) -> ValidationPolicy:
+        section = data.get("validation") if isinstance(data, dict) else None
+        if not isinstance(section, dict):
+            return cls()
+        default = cls()
+        return cls(
+            frozen_statuses=frozenset(section.get("frozen_statuses", default.frozen_statuses)),
+            max_file_bytes=int(section.get("max_file_bytes", default.max_file_bytes)),
+            rules={k: str(v.get("severity")) for k, v in (section.get("rules") or {}).items()},
+        )
+
+    def fingerprint(self) -> str:
+        return json.dumps(
+            [sorted(self.frozen_statuses), self.max_file_bytes, sorted(self.rules.items())]
+        )
+
+    def severity(self, rule: str, frozen: bool) -> Severity | None:
+        """None means the rule is switched off."""
+        chosen = self.rules.get(rule)
+        if chosen == "off":
+            return None
+        severity = Severity(chosen) if chosen else DEFAULT_SEVERITY.get(rule, Severity.ERROR)
+        if frozen and severity is Severity.ERROR:
+            return Severity.WARNING
+        return severity
+
+
+class SchemaSet:
+    """The bundled JSON Schemas, compiled once (jsonschema-rs, draft 2020-12)."""
+
+    def __init__(self, schemas: Mapping[str, dict[str, Any]]) -> None:
+        self.sources = dict(schemas)
+        registry = jsonschema_rs.Registry([(s["$id"], s) for s in schemas.values()])
+        self._validators = {
+            name: jsonschema_rs.validator_for(s, registry=registry) for name, s in schemas.items()
+        }
+        self._vocabulary = sorted(set(_property_names(list(schemas.values()))))
+        self._suggestions: dict[str, str] = {}
+        self.fingerprint = hashlib.sha256(
+            json.dumps(self.sources, sort_keys=True).encode()
+        ).hexdigest()
+
+    def issues(self, schema: str, data: Any) -> Iterator[integrity.Issue]:
+        try:
+            errors = list(self._validators[schema].iter_errors(data))
+        except ValueError:  # a mapping key that is not a string (e.g. unquoted 2020.06)
+            yield from _non_string_keys(data, ())
+            return
+        for e in errors:
+            path = tuple(e.instance_path)
+            if e.kind.name == "additionalProperties":
+                for key in e.kind.unexpected:
+                    suggestion = self._suggest(key)
+                    yield integrity.Issue(
+                        (*path, key),
+                        "schema.unknown-key",
+                        f"unknown key {key!r}{suggestion} (the schema does not allow it here)",
+                    )
+            else:
+                message = e.message if len(e.message) <= 200 else e.message[:200] + "…"
+                yield integrity.Issue(path, f"schema.{e.kind.name}", message)
+
+
+    def _suggest(self, key: str) -> str:
+        # The same typo recurs across guidelines (they are copied forward), and
+        # difflib is slow, so remember each answer.
+        if key not in self._suggestions:
+            hint = difflib.get_close_matches(key, self._vocabulary, n=1, cutoff=0.8)
+            self._suggestions[key] = f"; did you mean {hint[0]!r}?" if hint else ""
+        return self._suggestions[key]
+
+
+def _property_names(nodes: list[Any]) -> Iterator[str]:
+    for node in nodes:
+        if isinstance(node, dict):
+            props = node.get("properties")
+            if isinstance(props, dict):
+                yield from props
+            yield from _property_names(list(node.values()))
+        elif isinstance(node, list):
+            yield from _property_names(node)
+
+
+def _non_string_keys(data: Any, path: tuple[str | int, ...]) -> Iterator[integrity.Issue]:
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if not isinstance(k, str):
+                yield integrity.Issue(
+                    (*path, str(k)),
+                    "schema.key-type",
+                    f"key {k!r} is a {type(k).__name__}, not a string; quote it ('{k}')",
+                )
+            yield from _non_string_keys(v, (*path, str(k)))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _non_string_keys(v, (*path, i))
+
+
+def classify(path: str) -> str | None:
+    """Which schema governs a repo-relative path (None: not a governed file)."""
+    if path in POLICY_SCHEMAS:
+        return POLICY_SCHEMAS[path]
+    if not path.endswith(".yaml"):
+        return None
+    if path.startswith("guidelines/add-ons/") and path.count("/") == 2:
+        return ADDON_SCHEMA
+    if path.startswith("guidelines/") and path.count("/") == 1:
+        return GUIDELINE_SCHEMA
+    return None
+
+
+def expected_id(path: str) -> str:
+    return path.rsplit("/", 1)[-1].removesuffix(".yaml")
+
+
+def blob_sha(raw: bytes) -> str:
+    """Git's blob id of the content: free to look up when files come from Git."""
+    h = hashlib.sha1(b"blob %d\0" % len(raw))
+    h.update(raw)
+    return h.hexdigest()
+
+
+def cache_key(path: str, raw: bytes, schemas: SchemaSet, policy: ValidationPolicy) -> str:
+    material = "\0".join(
+        [ENGINE_VERSION, path, blob_sha(raw), schemas.fingerprint, policy.fingerprint()]
+    )
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def file_issues(path: str, data: Any, schema: str, schemas: SchemaSet) -> Iterator[integrity.Issue]:
+    yield from schemas.issues(schema, data)
+    if schema in (GUIDELINE_SCHEMA, ADDON_SCHEMA) and isinstance(data, dict):
+        ident = data.get("id")
+        if isinstance(ident, str) and ident != expected_id(path):
+            yield integrity.Issue(
+                ("id",),
+                "integrity.id-mismatch",
+                f"id {ident!r} does not match the file name (expected {expected_id(path)!r}); "
+                "a guideline's file is named after its id",
+            )
+        yield from integrity.check_guideline(data)
+
+
+def validate_parsed(parsed: Parsed, schema: str, schemas: SchemaSet, policy: ValidationPolicy) -> list[Finding]:
+    if parsed.data is None and parsed.findings:
+        return list(parsed.findings)
+    data = parsed.data
+    frozen = isinstance(data, dict) and data.get("status") in policy.frozen_statuses
+    kept = []
+    for issue in file_issues(parsed.name, data, schema, schemas):
+        severity = policy.severity(issue.rule, frozen)
+        if severity is not None:
+            kept.append((issue, severity))
+    marks = parsed.locate([issue.path for issue, _ in kept])
+    return [
+        Finding(parsed.name, issue.rule, issue.message, severity, line, column, issue.path)
+        for (issue, severity), (line, column) in zip(kept, marks, strict=True)
+    ]
+
+
+class FindingsCache(Protocol):
+    def get(self, key: str) -> list[Finding] | None: ...
+    def put(self, key: str, findings: list[Finding]) -> None: ...
+
+
+def policy_from_files(files: Mapping[str, bytes]) -> tuple[ValidationPolicy, Parsed | None]:
+    raw = files.get(POLICY_FILE)
+    if raw is None:
+        return ValidationPolicy(), None
+    parsed = parse_bytes(POLICY_FILE, raw)
+    return ValidationPolicy.from_data(parsed.data), parsed
+
+
+def validate_files(
+    files: Mapping[str, bytes],
+    schemas: SchemaSet,
+    policy: ValidationPolicy | None = None,
+    cache: FindingsCache | None = None,
+) -> list[Finding]:
+    """Validate every governed file of a repo snapshot (path -> bytes).
+
+    The policy, unless given, is the snapshot's own ``policies/validation.yaml``
+    (callers judging a proposed change pass the *base* policy instead).
+    """
+    if policy is None:
+        policy, _ = policy_from_files(files)
+    findings: list[Finding] = []
+    for path, raw in sorted(files.items()):
+        schema = classify(path)
+        if schema is None:
+            continue
+        key = cache_key(path, raw, schemas, policy) if cache is not None else ""
+        cached = cache.get(key) if cache is not None else None
+        if cached is None:
+            cached = validate_parsed(parse_bytes(path, raw, policy.max_file_bytes), schema, schemas, policy)
+            if cache is not None:
+                cache.put(key, cached)
+        findings.extend(cached)
+    return sort_findings(findings)
+
+
+def governed(paths: Iterable[str]) -> list[str]:
+    return sorted(p for p in paths if classify(p) is not None)

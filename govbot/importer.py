@@ -1,0 +1,160 @@
+"""``govbot import interop``: take over an interop-style JSON repo, all or nothing.
+
+Every source file is parsed and converted in memory first, and each
+conversion is proven lossless (the YAML written reads back to the same data,
+and for schema 2.0 the exported JSON equals the source) before anything
+touches the disk. The result is built in a temporary directory and renamed
+into place, so an interrupted or failed import leaves no partial repo.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ryaml
+
+from govbot import bundled
+from govbot.core.findings import Finding, Severity
+from govbot.core.interop import interop_schema_of, to_govbot, to_interop
+from govbot.core.yamlio import DEFAULT_MAX_BYTES, decode, dump
+
+GUIDELINE_NAME = re.compile(r"^(\d{4}\.\d{2}|next)\.json$")
+ADDON_NAME = re.compile(r"^[a-z][a-z0-9_-]*\.(\d{4}\.\d{2}|next)\.json$")
+
+
+class ImportError_(Exception):
+    """The import cannot proceed; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Converted:
+    source: str
+    target: str
+    text: str
+
+
+def source_files(src: Path) -> list[tuple[str, Path]]:
+    found = [(p.name, p) for p in sorted(src.glob("*.json")) if GUIDELINE_NAME.match(p.name)]
+    found += [
+        (f"add-ons/{p.name}", p)
+        for p in sorted((src / "add-ons").glob("*.json"))
+        if ADDON_NAME.match(p.name)
+    ]
+    return found
+
+
+def _json_pairs(name: str, text: str) -> Any:
+    """json.loads that reports duplicate keys instead of silently keeping the last."""
+    duplicates: list[str] = []
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in pairs:
+            if k in out:
+                duplicates.append(k)
+            out[k] = v
+        return out
+
+    data = json.loads(text, object_pairs_hook=hook)
+    return data, duplicates
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _duplicate_mark(text: str, key: str) -> tuple[int, int]:
+    needle = json.dumps(key)
+    first = text.find(needle)
+    second = text.find(needle, first + 1) if first >= 0 else -1
+    return _line_col(text, second if second >= 0 else max(first, 0))
+
+
+def convert(name: str, raw: bytes) -> tuple[Converted | None, list[Finding]]:
+    text, problems = decode(name, raw, DEFAULT_MAX_BYTES)
+    if text is None:
+        return None, problems
+    try:
+        doc, duplicates = _json_pairs(name, text)
+    except json.JSONDecodeError as e:
+        return None, [Finding(name, "json.syntax", f"invalid JSON: {e.msg}", Severity.ERROR, e.lineno, e.colno)]
+    findings = [
+        Finding(
+            name,
+            "json.duplicate-key",
+            f"duplicate key {k!r}: JSON parsers keep only the last value, so govbot will not guess which one is meant",
+            Severity.ERROR,
+            *_duplicate_mark(text, k),
+        )
+        for k in duplicates
+    ]
+    if not isinstance(doc, dict):
+        findings.append(Finding(name, "json.not-an-object", "a guideline is a JSON object", Severity.ERROR))
+    if findings:
+        return None, findings
+    g = to_govbot(doc)
+    target = "guidelines/" + name.removesuffix(".json") + ".yaml"
+    schema = "add-on.schema.json" if name.startswith("add-ons/") else "guideline.schema.json"
+    prefix = "../../schemas/" if name.startswith("add-ons/") else "../schemas/"
+    out = dump(g, schema_ref=prefix + schema)
+    lossless = ryaml.loads(out) == g and (
+        not isinstance(doc.get("metadata"), dict) or to_interop(g) == doc
+    )
+    if not lossless:
+        return None, [
+            Finding(
+                name,
+                "import.lossy",
+                f"converting this interop schema {interop_schema_of(doc)} file would change its data; "
+                "nothing was written",
+                Severity.ERROR,
+            )
+        ]
+    return Converted(name, target, out), []
+
+
+def convert_tree(src: Path) -> tuple[list[Converted], list[Finding]]:
+    if not src.is_dir():
+        raise ImportError_(f"{src}: not a directory")
+    files = source_files(src)
+    if not files:
+        raise ImportError_(f"{src}: no interop guidelines (YYYY.MM.json, next.json, add-ons/*.json) found")
+    converted: list[Converted] = []
+    findings: list[Finding] = []
+    for name, path in files:
+        result, problems = convert(name, path.read_bytes())
+        findings.extend(problems)
+        if result is not None:
+            converted.append(result)
+    return converted, findings
+
+
+def write_repo(dest: Path, converted: Iterable[Converted]) -> None:
+    """Materialise a repo at ``dest`` atomically; ``dest`` must be absent or empty."""
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise ImportError_(f"{dest}: exists and is not an empty directory; nothing was written")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.import-", dir=dest.parent))
+    try:
+        for c in converted:
+            target = staging / c.target
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(c.text, encoding="utf-8")
+        shutil.copytree(bundled.schemas_dir(), staging / "schemas")
+        policy = bundled.root() / "policies" / "validation.yaml"
+        (staging / "policies").mkdir()
+        shutil.copy2(policy, staging / "policies" / "validation.yaml")
+        if dest.exists():
+            dest.rmdir()
+        staging.rename(dest)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
