@@ -30,5 +30,8 @@ def schemas_dir() -> Path:
 @cache
 def schema_set() -> SchemaSet:
     return SchemaSet(
-        {p.name: json.loads(p.read_text(encoding="utf-8")) for p in sorted(schemas_dir().glob("*.json"))}
+        {
+            p.name: json.loads(p.read_text(encoding="utf-8"))
+            for p in sorted(schemas_dir().glob("*.json"))
+        }
     )

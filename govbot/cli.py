@@ -12,7 +12,7 @@ from typing import Any
 from govbot import bundled
 from govbot.cache import DiskCache
 from govbot.core import mustpass, render
-from govbot.core.findings import FORMATTERS, has_errors, sort_findings
+from govbot.core.findings import FORMATTERS, Severity, at_least, has_errors, sort_findings
 from govbot.core.interop import to_interop
 from govbot.core.validate import validate_files
 from govbot.core.yamlio import parse_bytes
@@ -50,7 +50,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     files = read_tree(_repo(args.repo))
     cache = None if args.no_cache else DiskCache()
     findings = validate_files(files, bundled.schema_set(), cache=cache)
-    print(FORMATTERS[args.format](findings))
+    shown = at_least(findings, Severity(args.severity))
+    print(FORMATTERS[args.format](shown))
+    if len(shown) < len(findings):
+        print(
+            f"({len(findings) - len(shown)} finding(s) below {args.severity} not shown)",
+            file=sys.stderr,
+        )
     return EXIT_FINDINGS if has_errors(findings) else EXIT_OK
 
 
@@ -85,15 +91,26 @@ def cmd_mustpass(args: argparse.Namespace) -> int:
     statuses = [s.strip() for s in args.status.split(",") if s.strip()]
     unknown = sorted(set(statuses) - set(mustpass.STATUSES))
     if unknown:
-        raise UsageError(f"unknown status {', '.join(unknown)}; choose from {', '.join(mustpass.STATUSES)}")
+        raise UsageError(
+            f"unknown status {', '.join(unknown)}; choose from {', '.join(mustpass.STATUSES)}"
+        )
     try:
         tests = mustpass.test_list(
-            g, args.target, statuses, aliases=not args.no_aliases, include_flagged=args.include_flagged
+            g,
+            args.target,
+            statuses,
+            aliases=not args.no_aliases,
+            include_flagged=args.include_flagged,
         )
     except mustpass.UnknownTarget as e:
         raise UsageError(str(e)) from e
     if args.format == "json":
-        payload = {"guideline": args.id, "target": args.target, "statuses": statuses, "tests": tests}
+        payload = {
+            "guideline": args.id,
+            "target": args.target,
+            "statuses": statuses,
+            "tests": tests,
+        }
         _write(args.output, json.dumps(payload, indent=2) + "\n")
     else:
         _write(args.output, "".join(t + "\n" for t in tests))
@@ -121,13 +138,23 @@ def _write(output: str | None, text: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="govbot", description="Git-backed governance and trademark workflow bot.")
+    p = argparse.ArgumentParser(
+        prog="govbot", description="Git-backed governance and trademark workflow bot."
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     v = sub.add_parser("validate", help="validate a governance repo (schemas + integrity)")
-    v.add_argument("repo", nargs="?", help="repo directory (default: . if it is one, else the bundled data)")
+    v.add_argument(
+        "repo", nargs="?", help="repo directory (default: . if it is one, else the bundled data)"
+    )
     v.add_argument("--format", choices=sorted(FORMATTERS), default="text")
     v.add_argument("--no-cache", action="store_true", help="ignore the findings cache")
+    v.add_argument(
+        "--severity",
+        choices=[s.value for s in Severity],
+        default="notice",
+        help="show findings at or above this severity (the exit code still counts every error)",
+    )
     v.set_defaults(func=cmd_validate)
 
     imp = sub.add_parser("import", help="import guidelines from another format")
@@ -149,8 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("mustpass", help="the test list a product must pass (RefStack-compatible)")
     m.add_argument("id")
     m.add_argument("--repo")
-    m.add_argument("--target", default="platform", help="platform|compute|object|dns|orchestration|<component>")
-    m.add_argument("--status", default="required", help="comma-separated: required,advisory,deprecated,removed")
+    m.add_argument(
+        "--target", default="platform", help="platform|compute|object|dns|orchestration|<component>"
+    )
+    m.add_argument(
+        "--status", default="required", help="comma-separated: required,advisory,deprecated,removed"
+    )
     m.add_argument("--no-aliases", action="store_true")
     m.add_argument("--include-flagged", action="store_true")
     m.add_argument("--format", choices=["list", "json"], default="list")

@@ -85,7 +85,11 @@ def convert(name: str, raw: bytes) -> tuple[Converted | None, list[Finding]]:
     try:
         doc, duplicates = _json_pairs(name, text)
     except json.JSONDecodeError as e:
-        return None, [Finding(name, "json.syntax", f"invalid JSON: {e.msg}", Severity.ERROR, e.lineno, e.colno)]
+        return None, [
+            Finding(
+                name, "json.syntax", f"invalid JSON: {e.msg}", Severity.ERROR, e.lineno, e.colno
+            )
+        ]
     findings = [
         Finding(
             name,
@@ -97,7 +101,9 @@ def convert(name: str, raw: bytes) -> tuple[Converted | None, list[Finding]]:
         for k in duplicates
     ]
     if not isinstance(doc, dict):
-        findings.append(Finding(name, "json.not-an-object", "a guideline is a JSON object", Severity.ERROR))
+        findings.append(
+            Finding(name, "json.not-an-object", "a guideline is a JSON object", Severity.ERROR)
+        )
     if findings:
         return None, findings
     g = to_govbot(doc)
@@ -126,7 +132,9 @@ def convert_tree(src: Path) -> tuple[list[Converted], list[Finding]]:
         raise ImportError_(f"{src}: not a directory")
     files = source_files(src)
     if not files:
-        raise ImportError_(f"{src}: no interop guidelines (YYYY.MM.json, next.json, add-ons/*.json) found")
+        raise ImportError_(
+            f"{src}: no interop guidelines (YYYY.MM.json, next.json, add-ons/*.json) found"
+        )
     converted: list[Converted] = []
     findings: list[Finding] = []
     for name, path in files:

@@ -35,7 +35,10 @@ def read_tree(root: Path) -> dict[str, bytes]:
 
 def find_guideline_file(root: Path, guideline_id: str) -> Path:
     """``2020.06`` -> guidelines/2020.06.yaml; ``dns.2020.06`` -> guidelines/add-ons/dns.2020.06.yaml."""
-    for candidate in (root / "guidelines" / f"{guideline_id}.yaml", root / "guidelines" / "add-ons" / f"{guideline_id}.yaml"):
+    for candidate in (
+        root / "guidelines" / f"{guideline_id}.yaml",
+        root / "guidelines" / "add-ons" / f"{guideline_id}.yaml",
+    ):
         if candidate.is_file():
             return candidate
     raise RepoError(f"no guideline {guideline_id!r} under {root / 'guidelines'}")

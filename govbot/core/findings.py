@@ -44,6 +44,13 @@ class Finding:
         return d
 
 
+_RANK = {Severity.ERROR: 2, Severity.WARNING: 1, Severity.NOTICE: 0}
+
+
+def at_least(findings: Iterable[Finding], severity: Severity) -> list[Finding]:
+    return [f for f in findings if _RANK[f.severity] >= _RANK[severity]]
+
+
 def has_errors(findings: Iterable[Finding]) -> bool:
     return any(f.severity is Severity.ERROR for f in findings)
 

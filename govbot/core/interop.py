@@ -127,7 +127,9 @@ def _from_v1(doc: dict[str, Any]) -> dict[str, Any]:
     scoring: dict[str, Any] = {}
     if "cutoff_score" in doc:
         cutoff = doc.pop("cutoff_score")
-        scoring["cutoff_score"] = int(cutoff) if isinstance(cutoff, str) and cutoff.isdigit() else cutoff
+        scoring["cutoff_score"] = (
+            int(cutoff) if isinstance(cutoff, str) and cutoff.isdigit() else cutoff
+        )
     if "criteria" in doc:
         scoring["criteria"] = _upgrade_criteria(doc.pop("criteria"))
     if scoring:
@@ -196,11 +198,15 @@ def _upgrade_capability(cap: Any) -> Any:
     if isinstance(tests, list):  # schema 1.2: plain names, flags as a separate list
         flagged = cap.pop("flagged", None) or []
         flagged_set = set(flagged)
-        cap["tests"] = {t: ({"flagged": {}} if t in flagged_set else {}) for t in tests}
+        # 1.2 recorded no reason for a flag; an empty one says so (validate reports it).
+        cap["tests"] = {t: ({"flagged": {"reason": ""}} if t in flagged_set else {}) for t in tests}
         legacy = {k: cap.pop(k) for k in ("status", "guidelines", "name") if k in cap}
         unlisted = [t for t in flagged if t not in tests]
         if unlisted:
             legacy["flagged"] = unlisted
+        repeated = sorted({t for t in tests if tests.count(t) > 1})
+        if repeated:  # a mapping cannot hold a name twice; keep the fact
+            legacy["repeated_tests"] = repeated
         if legacy:
             cap["legacy"] = legacy
     return cap

@@ -4,8 +4,8 @@ The output is byte-for-byte what RefStack's ``/v1/guidelines/<id>/tests``
 served, because test tools (refstack-client, tempest's ``--load-list``) were
 built against it: ``test.name[idempotent-id]`` one per line, sorted, aliases
 sharing the test's id, and a test listed once per capability that holds it.
-A test with no ``idempotent_id`` key (schema 1.2 data) is listed by its bare
-name, as RefStack did for 1.2 guidelines.
+Guidelines imported from interop schema 1.2 carry no ids, and their tests are
+listed by bare name, as RefStack did for them.
 """
 
 from __future__ import annotations
@@ -39,22 +39,30 @@ def target_components(guideline: dict[str, Any], target: str) -> list[str]:
     platform = PLATFORM_TARGETS.get(target, target)
     if target in PLATFORM_TARGETS or platform in platforms:
         entry = platforms.get(platform) or {}
-        return [c["name"] for c in entry.get("components") or [] if isinstance(c, dict) and "name" in c]
+        return [
+            c["name"] for c in entry.get("components") or [] if isinstance(c, dict) and "name" in c
+        ]
     if target in components:
         return [target]
     if f"os_powered_{target}" in components:
         return [f"os_powered_{target}"]
     known = sorted({*PLATFORM_TARGETS, *platforms, *components})
-    raise UnknownTarget(f"target {target!r} is not in guideline {guideline.get('id')}; known: {', '.join(known)}")
+    raise UnknownTarget(
+        f"target {target!r} is not in guideline {guideline.get('id')}; known: {', '.join(known)}"
+    )
 
 
-def capabilities_for(guideline: dict[str, Any], components: Iterable[str], statuses: Iterable[str]) -> set[str]:
+def capabilities_for(
+    guideline: dict[str, Any], components: Iterable[str], statuses: Iterable[str]
+) -> set[str]:
     wanted = set(statuses)
     table = guideline.get("components") or {}
     caps: set[str] = set()
     for name in components:
         if name not in table:
-            raise UnknownTarget(f"component {name!r} is not defined in guideline {guideline.get('id')}")
+            raise UnknownTarget(
+                f"component {name!r} is not defined in guideline {guideline.get('id')}"
+            )
         for status, names in ((table[name] or {}).get("capabilities") or {}).items():
             if status in wanted and isinstance(names, list):
                 caps.update(names)
@@ -62,8 +70,8 @@ def capabilities_for(guideline: dict[str, Any], components: Iterable[str], statu
 
 
 def is_flagged(test: dict[str, Any]) -> bool:
-    """A flag is present unless absent, null or false (schema 1.2 flags carry no detail)."""
-    return test.get("flagged") not in (None, False)
+    """Truthiness, as RefStack tested it: an empty ``flagged: {}`` flags nothing."""
+    return bool(test.get("flagged"))
 
 
 def test_list(
@@ -75,6 +83,7 @@ def test_list(
     include_flagged: bool = False,
 ) -> list[str]:
     caps = capabilities_for(guideline, target_components(guideline, target), statuses)
+    bare_names = guideline.get("interop_schema") == "1.2"
     out: list[str] = []
     for name, cap in (guideline.get("capabilities") or {}).items():
         if name not in caps:
@@ -84,10 +93,10 @@ def test_list(
             if is_flagged(details) and not include_flagged:
                 continue
             names = [test, *(details.get("aliases") or [])] if aliases else [test]
-            if "idempotent_id" in details:
-                ident = details["idempotent_id"] or ""
-                out.extend(f"{n}[{ident}]" for n in names)
-            else:
+            if bare_names:
                 out.extend(names)
+            else:  # str() of a missing or null id, exactly as RefStack's format() did
+                ident = details.get("idempotent_id", "")
+                out.extend(f"{n}[{ident}]" for n in names)
     out.sort()
     return out

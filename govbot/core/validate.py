@@ -95,7 +95,7 @@ class SchemaSet:
         for e in errors:
             path = tuple(e.instance_path)
             if e.kind.name == "additionalProperties":
-                for key in e.kind.unexpected:
+                for key in getattr(e.kind, "unexpected", ()):
                     suggestion = self._suggest(key)
                     yield integrity.Issue(
                         (*path, key),
@@ -105,7 +105,6 @@ class SchemaSet:
             else:
                 message = e.message if len(e.message) <= 200 else e.message[:200] + "…"
                 yield integrity.Issue(path, f"schema.{e.kind.name}", message)
-
 
     def _suggest(self, key: str) -> str:
         # The same typo recurs across guidelines (they are copied forward), and
@@ -187,7 +186,9 @@ def file_issues(path: str, data: Any, schema: str, schemas: SchemaSet) -> Iterat
         yield from integrity.check_guideline(data)
 
 
-def validate_parsed(parsed: Parsed, schema: str, schemas: SchemaSet, policy: ValidationPolicy) -> list[Finding]:
+def validate_parsed(
+    parsed: Parsed, schema: str, schemas: SchemaSet, policy: ValidationPolicy
+) -> list[Finding]:
     if parsed.data is None and parsed.findings:
         return list(parsed.findings)
     data = parsed.data
@@ -238,7 +239,9 @@ def validate_files(
         key = cache_key(path, raw, schemas, policy) if cache is not None else ""
         cached = cache.get(key) if cache is not None else None
         if cached is None:
-            cached = validate_parsed(parse_bytes(path, raw, policy.max_file_bytes), schema, schemas, policy)
+            cached = validate_parsed(
+                parse_bytes(path, raw, policy.max_file_bytes), schema, schemas, policy
+            )
             if cache is not None:
                 cache.put(key, cached)
         findings.extend(cached)

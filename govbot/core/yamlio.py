@@ -69,7 +69,9 @@ def _finding(name: str, rule: str, message: str, mark: Mark = (1, 1)) -> Finding
     )
 
 
-def decode(name: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str | None, list[Finding]]:
+def decode(
+    name: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[str | None, list[Finding]]:
     """Bytes to text, refusing oversized and non-UTF-8 input with a located finding."""
     if len(raw) > max_bytes:
         return None, [
@@ -139,7 +141,9 @@ def _explain(name: str, text: str, fast_message: str) -> Finding:
         )
     m = _AT.search(fast_message)
     mark = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
-    return _finding(name, "yaml.syntax", f"YAML error: {_AT.sub('', fast_message).strip(' ,')}", mark)
+    return _finding(
+        name, "yaml.syntax", f"YAML error: {_AT.sub('', fast_message).strip(' ,')}", mark
+    )
 
 
 _SPECIAL_START = frozenset("'\"?&*!{[|>%@`")
@@ -233,7 +237,9 @@ def _index_block(text: str, prefixes: set[Path] | None) -> dict[Path, Mark]:
             elif indent > parent_indent:
                 stack.append([indent, path, False, 0])
         frame = stack[-1] if stack else None
-        while frame is not None and (indent < frame[0] or (indent == frame[0] and frame[2] and not is_dash)):
+        while frame is not None and (
+            indent < frame[0] or (indent == frame[0] and frame[2] and not is_dash)
+        ):
             stack.pop()
             frame = stack[-1] if stack else None
         if frame is None or frame[0] != indent:
@@ -276,9 +282,9 @@ def _index_block(text: str, prefixes: set[Path] | None) -> dict[Path, Mark]:
             skip = skip_seq = indent
         elif not value or value[0] == "#":
             pending = (path, indent)
-        elif value[0] in "&*!":
-            raise _Unsupported
-        else:  # scalars, block scalars and flow collections may continue on deeper lines
+        elif value[0] in "&*!" or (value[0] in "{[" and value not in ("[]", "{}")):
+            raise _Unsupported  # anchors, tags, non-empty flow collections: PyYAML knows better
+        else:  # scalars and block scalars may continue on deeper lines
             skip = indent
     return marks
 
@@ -287,11 +293,16 @@ def _events(text: str) -> Iterator[yaml.Event]:
     return yaml.parse(text, Loader=yaml.CSafeLoader)
 
 
+def _mark_of(ev: yaml.Event) -> Mark:
+    m = ev.start_mark
+    return (m.line + 1, m.column + 1) if m is not None else (1, 1)
+
+
 def _first_alias(text: str) -> Mark:
     try:
         for ev in _events(text):
             if isinstance(ev, yaml.AliasEvent):
-                return (ev.start_mark.line + 1, ev.start_mark.column + 1)
+                return _mark_of(ev)
     except yaml.YAMLError:
         pass
     return (1, 1)
@@ -304,7 +315,7 @@ def _second_document(text: str) -> Mark:
             if isinstance(ev, yaml.DocumentStartEvent):
                 seen += 1
                 if seen == 2:
-                    return (ev.start_mark.line + 1, ev.start_mark.column + 1)
+                    return _mark_of(ev)
     except yaml.YAMLError:
         pass
     return (1, 1)
@@ -333,11 +344,19 @@ def scan(text: str, name: str = "") -> tuple[dict[Path, Mark], list[Finding]]:
     stack: list[_Frame] = []
     try:
         for ev in _events(text):
-            mark = (ev.start_mark.line + 1, ev.start_mark.column + 1)
+            mark = _mark_of(ev)
             if isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 stack.pop()
                 continue
-            if not isinstance(ev, (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            if not isinstance(
+                ev,
+                (
+                    yaml.ScalarEvent,
+                    yaml.AliasEvent,
+                    yaml.MappingStartEvent,
+                    yaml.SequenceStartEvent,
+                ),
+            ):
                 continue
             if not stack:
                 child: Path = ()
@@ -366,7 +385,9 @@ def scan(text: str, name: str = "") -> tuple[dict[Path, Mark], list[Finding]]:
                         top.key = None
                     top.expect_key = False
                     if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                        stack.append(_Frame((*top.path, "?"), isinstance(ev, yaml.MappingStartEvent)))
+                        stack.append(
+                            _Frame((*top.path, "?"), isinstance(ev, yaml.MappingStartEvent))
+                        )
                     continue
                 if top.is_map:
                     child = (*top.path, top.key if top.key is not None else "?")
@@ -410,7 +431,12 @@ class _Dumper(yaml.SafeDumper):
 
 def dump(data: Any, schema_ref: str | None = None) -> str:
     body = yaml.dump(
-        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
     )
     if schema_ref:
         return f"# yaml-language-server: $schema={schema_ref}\n{body}"
