@@ -33,7 +33,7 @@ from govbot import bundled
 from govbot.cache import DiskCache
 from govbot.core.validate import classify, validate_files
 from govbot.core.yamlio import parse_bytes
-from govbot.repo import read_tree
+from govbot.snapshots import read_directory
 
 Files = dict[str, bytes]
 _ID_LINE = re.compile(rb"^id:[ \t]*(['\"]?)([^'\"\r\n]*?)\1[ \t]*$", re.MULTILINE)
@@ -41,7 +41,7 @@ _ID_LINE = re.compile(rb"^id:[ \t]*(['\"]?)([^'\"\r\n]*?)\1[ \t]*$", re.MULTILIN
 
 def governed_files(repo: Path) -> Files:
     """The files ``govbot validate`` would look at; the rest would skew MB/s."""
-    return {p: raw for p, raw in read_tree(repo).items() if classify(p) is not None}
+    return {p: raw for p, raw in read_directory(repo).items() if classify(p) is not None}
 
 
 def best_of(repeat: int, run: Callable[[], object]) -> float:

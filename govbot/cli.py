@@ -11,12 +11,14 @@ from typing import Any
 
 from govbot import bundled
 from govbot.cache import DiskCache
-from govbot.core import mustpass, render
+from govbot.core import mustpass, render, report
+from govbot.core.check import check
+from govbot.core.documents import parse_document
 from govbot.core.findings import FORMATTERS, Severity, at_least, has_errors, sort_findings
 from govbot.core.interop import to_interop
 from govbot.core.validate import validate_files
-from govbot.core.yamlio import parse_bytes
-from govbot.repo import RepoError, find_guideline_file, read_tree
+from govbot.repo import RepoError, find_guideline_file
+from govbot.snapshots import SnapshotError, read_directory, read_snapshot
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -39,7 +41,7 @@ def _repo(value: str | None) -> Path:
 
 def load_guideline(repo: Path, guideline_id: str) -> dict[str, Any]:
     path = find_guideline_file(repo, guideline_id)
-    parsed = parse_bytes(str(path), path.read_bytes())
+    parsed = parse_document(str(path), path.read_bytes())
     if parsed.findings or not isinstance(parsed.data, dict):
         detail = FORMATTERS["text"](parsed.findings) if parsed.findings else "not a mapping"
         raise UsageError(f"cannot read guideline {guideline_id}:\n{detail}")
@@ -47,7 +49,7 @@ def load_guideline(repo: Path, guideline_id: str) -> dict[str, Any]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    files = read_tree(_repo(args.repo))
+    files = read_directory(_repo(args.repo))
     cache = None if args.no_cache else DiskCache()
     findings = validate_files(files, bundled.schema_set(), cache=cache)
     shown = at_least(findings, Severity(args.severity))
@@ -74,7 +76,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     except importer.ImportError_ as e:
         raise UsageError(str(e)) from e
     print(f"imported {len(converted)} guideline(s) into {dest}", file=sys.stderr)
-    findings = validate_files(read_tree(dest), bundled.schema_set())
+    findings = validate_files(read_directory(dest), bundled.schema_set())
     print(FORMATTERS[args.format](findings))
     return EXIT_FINDINGS if has_errors(findings) else EXIT_OK
 
@@ -122,6 +124,25 @@ def cmd_render(args: argparse.Namespace) -> int:
     text = render.to_html(g) if args.format == "html" else render.to_markdown(g)
     _write(args.output, text)
     return EXIT_OK
+
+
+def _snapshots(args: argparse.Namespace) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    repo = Path(args.repo)
+    return read_snapshot(repo, args.base), read_snapshot(repo, args.head)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    base, head = _snapshots(args)
+    result = check(base, head, bundled.schema_set(), DiskCache())
+    print(report.DIFF_FORMATTERS[args.format](result.changes))
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    base, head = _snapshots(args)
+    result = check(base, head, bundled.schema_set(), None if args.no_cache else DiskCache())
+    print(report.check_report(args.format, result.findings, result.changes))
+    return EXIT_FINDINGS if result.errors else EXIT_OK
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -195,8 +216,30 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--output")
     r.set_defaults(func=cmd_render)
 
+    for name, func, formats, text in (
+        ("diff", cmd_diff, ["text", "json", "markdown"], "what a change does to the guidelines"),
+        (
+            "check",
+            cmd_check,
+            ["text", "json", "github", "markdown"],
+            "judge a change: validation, diff and process rules",
+        ),
+    ):
+        c = sub.add_parser(name, help=text)
+        c.add_argument("--repo", default=".", help="git repository (default: .)")
+        c.add_argument(
+            "--base", required=True, help="base revision, or a directory holding the base state"
+        )
+        c.add_argument(
+            "--head", required=True, help="head revision, or a directory holding the head state"
+        )
+        c.add_argument("--format", choices=formats, default="text")
+        if name == "check":
+            c.add_argument("--no-cache", action="store_true", help="ignore the findings cache")
+        c.set_defaults(func=func)
+
     b = sub.add_parser("bench", help="measure govbot against a baseline, in one run")
-    b.add_argument("what", choices=["validate"])
+    b.add_argument("what", choices=["validate", "check"])
     b.add_argument("--repo", help="corpus repo (default: the bundled guidelines)")
     b.add_argument("--scale", type=int, default=10, help="size of the synthetic repo, in corpora")
     b.add_argument("--repeat", type=int, default=3, help="runs per figure (best is reported)")
@@ -209,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (UsageError, RepoError) as e:
+    except (UsageError, RepoError, SnapshotError) as e:
         print(f"govbot: {e}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as e:

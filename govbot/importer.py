@@ -9,18 +9,17 @@ into place, so an interrupted or failed import leaves no partial repo.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import ryaml
 
 from govbot import bundled
+from govbot.core.documents import load_json
 from govbot.core.findings import Finding, Severity
 from govbot.core.interop import interop_schema_of, to_govbot, to_interop
 from govbot.core.yamlio import DEFAULT_MAX_BYTES, decode, dump
@@ -50,57 +49,12 @@ def source_files(src: Path) -> list[tuple[str, Path]]:
     return found
 
 
-def _json_pairs(name: str, text: str) -> Any:
-    """json.loads that reports duplicate keys instead of silently keeping the last."""
-    duplicates: list[str] = []
-
-    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for k, v in pairs:
-            if k in out:
-                duplicates.append(k)
-            out[k] = v
-        return out
-
-    data = json.loads(text, object_pairs_hook=hook)
-    return data, duplicates
-
-
-def _line_col(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
-
-
-def _duplicate_mark(text: str, key: str) -> tuple[int, int]:
-    needle = json.dumps(key)
-    first = text.find(needle)
-    second = text.find(needle, first + 1) if first >= 0 else -1
-    return _line_col(text, second if second >= 0 else max(first, 0))
-
-
 def convert(name: str, raw: bytes) -> tuple[Converted | None, list[Finding]]:
     text, problems = decode(name, raw, DEFAULT_MAX_BYTES)
     if text is None:
         return None, problems
-    try:
-        doc, duplicates = _json_pairs(name, text)
-    except json.JSONDecodeError as e:
-        return None, [
-            Finding(
-                name, "json.syntax", f"invalid JSON: {e.msg}", Severity.ERROR, e.lineno, e.colno
-            )
-        ]
-    findings = [
-        Finding(
-            name,
-            "json.duplicate-key",
-            f"duplicate key {k!r}: JSON parsers keep only the last value, so govbot will not guess which one is meant",
-            Severity.ERROR,
-            *_duplicate_mark(text, k),
-        )
-        for k in duplicates
-    ]
-    if not isinstance(doc, dict):
+    doc, findings = load_json(name, text)
+    if not findings and not isinstance(doc, dict):
         findings.append(
             Finding(name, "json.not-an-object", "a guideline is a JSON object", Severity.ERROR)
         )

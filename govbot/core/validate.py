@@ -22,12 +22,16 @@ from typing import Any, Protocol
 import jsonschema_rs
 
 from govbot.core import integrity
+from govbot.core.documents import guideline_key, guideline_kind, parse_document
 from govbot.core.findings import Finding, Severity, sort_findings
 from govbot.core.yamlio import DEFAULT_MAX_BYTES, Parsed, parse_bytes
 
 GUIDELINE_SCHEMA = "guideline.schema.json"
 ADDON_SCHEMA = "add-on.schema.json"
-POLICY_SCHEMAS = {"policies/validation.yaml": "policy.schema.json"}
+POLICY_SCHEMAS = {
+    "policies/validation.yaml": "policy.schema.json",
+    "policies/rules.yaml": "rules.schema.json",
+}
 POLICY_FILE = "policies/validation.yaml"
 
 DEFAULT_SEVERITY = {"integrity.orphan-capability": Severity.NOTICE}
@@ -142,20 +146,18 @@ def _non_string_keys(data: Any, path: tuple[str | int, ...]) -> Iterator[integri
 
 
 def classify(path: str) -> str | None:
-    """Which schema governs a repo-relative path (None: not a governed file)."""
+    """Which schema governs a repo-relative path (None: not a governed file).
+
+    Guidelines count in both layouts: govbot's YAML and the interop JSON.
+    """
     if path in POLICY_SCHEMAS:
         return POLICY_SCHEMAS[path]
-    if not path.endswith(".yaml"):
-        return None
-    if path.startswith("guidelines/add-ons/") and path.count("/") == 2:
+    kind = guideline_kind(path)
+    if kind == "add-on":
         return ADDON_SCHEMA
-    if path.startswith("guidelines/") and path.count("/") == 1:
+    if kind == "guideline":
         return GUIDELINE_SCHEMA
     return None
-
-
-def expected_id(path: str) -> str:
-    return path.rsplit("/", 1)[-1].removesuffix(".yaml")
 
 
 def blob_sha(raw: bytes) -> str:
@@ -176,11 +178,11 @@ def file_issues(path: str, data: Any, schema: str, schemas: SchemaSet) -> Iterat
     yield from schemas.issues(schema, data)
     if schema in (GUIDELINE_SCHEMA, ADDON_SCHEMA) and isinstance(data, dict):
         ident = data.get("id")
-        if isinstance(ident, str) and ident != expected_id(path):
+        if isinstance(ident, str) and ident != guideline_key(path):
             yield integrity.Issue(
                 ("id",),
                 "integrity.id-mismatch",
-                f"id {ident!r} does not match the file name (expected {expected_id(path)!r}); "
+                f"id {ident!r} does not match the file name (expected {guideline_key(path)!r}); "
                 "a guideline's file is named after its id",
             )
         yield from integrity.check_guideline(data)
@@ -240,7 +242,7 @@ def validate_files(
         cached = cache.get(key) if cache is not None else None
         if cached is None:
             cached = validate_parsed(
-                parse_bytes(path, raw, policy.max_file_bytes), schema, schemas, policy
+                parse_document(path, raw, policy.max_file_bytes), schema, schemas, policy
             )
             if cache is not None:
                 cache.put(key, cached)

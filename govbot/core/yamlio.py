@@ -14,7 +14,7 @@ Governance data is JSON-shaped: YAML 1.2 core schema, no tags, no dates.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,8 @@ class Parsed:
     text: str | None
     data: Any
     findings: list[Finding] = field(default_factory=list)
+    source_path: Callable[[Path], Path] | None = None
+    """Maps a path in ``data`` to the path in ``text`` when they differ (converted files)."""
 
     @property
     def ok(self) -> bool:
@@ -50,6 +52,8 @@ class Parsed:
         of its nearest ancestor: the mapping that should hold it.
         """
         paths = [tuple(p) for p in paths]
+        if self.source_path is not None:
+            paths = [self.source_path(p) for p in paths]
         if self.text is None or not paths:
             return [(1, 1)] * len(paths)
         marks = index_block(self.text, paths)
