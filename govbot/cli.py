@@ -146,6 +146,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.what == "check":
+        from govbot import bench_check
+
+        return bench_check.main(args)
     from govbot import bench
 
     return bench.main(args)

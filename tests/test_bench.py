@@ -70,3 +70,15 @@ def test_synthetic_repo_has_the_same_findings_per_copy():
     once = Counter(f.rule for f in corpus if not f.file.startswith("guidelines/"))
     big = Counter(f.rule for f in validate_files(synthetic(files, 3), schemas))
     assert big == Counter({rule: 3 * n for rule, n in per_copy.items()}) + once
+
+
+def test_bench_check_reports_every_figure(capsys):
+    assert cli.main(["bench", "check", "--scale", "2", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    for label in ("corpus", "synthetic x2"):
+        for figure in ("full cold validation", "check, no cache", "check, warm cache", "alone"):
+            assert f"{label}: " in out and figure in out
+        assert f"{label}: full validation / check (warm):" in out
+    assert "synthetic / corpus, check (warm):" in out
+    # the benchmark's change is a real one: the check sees it
+    assert "1 change(s)" in out

@@ -458,3 +458,28 @@ def test_walking_a_real_history_commit_by_commit(tmp_path: Path, interop_files: 
     assert verdicts[0] == 1  # the commit that broke next.json
     assert verdicts[1] == 0  # the commit that fixed it
     assert verdicts[2] in (0, 1)  # checkable; its verdict depends on the real 2020.06's content
+
+
+def test_predecessors_follow_the_approval_order() -> None:
+    from govbot.core.rules import predecessors
+
+    docs = {
+        "2019.11": {"status": "approved"},
+        "2020.06": {"status": "approved"},
+        "2018.02": {"status": "superseded"},
+        "2021.01": {"status": "draft"},
+        "next": {"status": "draft"},
+        "dns.2020.06": {"status": "approved"},
+        "dns.next": {"status": "draft"},
+        "orchestration.next": {"status": "draft"},
+    }
+    assert predecessors(docs) == {
+        "2019.11": "2018.02",
+        "2020.06": "2019.11",
+        "2018.02": None,
+        "2021.01": "2020.06",
+        "next": "2020.06",
+        "dns.2020.06": None,
+        "dns.next": "dns.2020.06",
+        "orchestration.next": None,
+    }

@@ -13,7 +13,7 @@ top-level ``status:`` line of block YAML without parsing the file.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -28,7 +28,7 @@ from govbot.core.rules import (
     Rule,
     StateContext,
     TransitionContext,
-    predecessor,
+    predecessors,
     split_key,
 )
 from govbot.core.validate import (
@@ -38,7 +38,7 @@ from govbot.core.validate import (
     classify,
     validate_files,
 )
-from govbot.core.yamlio import Parsed, parse_bytes
+from govbot.core.yamlio import DEFAULT_MAX_BYTES, Parsed, parse_bytes
 
 RULES_FILE = "policies/rules.yaml"
 _STATUS_LINE = re.compile(rb"^status:[ \t]*['\"]?([A-Za-z]+)['\"]?[ \t]*(?:#.*)?$", re.M)
@@ -78,11 +78,28 @@ class RulesPolicy:
         return Severity(chosen) if chosen in {s.value for s in Severity} else rule.severity
 
 
+Parser = Callable[[str, bytes, int], Parsed]
+
+
+def memo_parser() -> Parser:
+    """One parse per (path, content) for a whole check: base and head share most files."""
+    memo: dict[tuple[str, bytes], Parsed] = {}
+
+    def parse(path: str, raw: bytes, max_bytes: int) -> Parsed:
+        key = (path, raw)
+        if key not in memo:
+            memo[key] = parse_document(path, raw, max_bytes)
+        return memo[key]
+
+    return parse
+
+
 class Side:
     """One snapshot's guideline files, parsed lazily (only what a check needs)."""
 
-    def __init__(self, files: Mapping[str, bytes]) -> None:
+    def __init__(self, files: Mapping[str, bytes], parse: Parser = parse_document) -> None:
         self.files = files
+        self._parse = parse
         self.paths: dict[str, str] = {}
         for path in sorted(files):
             key = guideline_key(path)
@@ -96,7 +113,7 @@ class Side:
         if path is None:
             return None
         if key not in self._parsed:
-            self._parsed[key] = parse_document(path, self.files[path])
+            self._parsed[key] = self._parse(path, self.files[path], DEFAULT_MAX_BYTES)
         return self._parsed[key]
 
     def data(self, key: str) -> dict[str, Any] | None:
@@ -117,8 +134,12 @@ class Side:
             out[key] = {"status": status}
         return out
 
+    @cached_property
+    def _predecessors(self) -> dict[str, str | None]:
+        return predecessors(self.statuses)
+
     def predecessor(self, key: str) -> str | None:
-        return predecessor(key, self.statuses)
+        return self._predecessors.get(key)
 
 
 @dataclass
@@ -154,8 +175,9 @@ def check(
     validation_policy, rules_policy = load_policies(base_files)
     changed = sorted(p for p, raw in head_files.items() if classify(p) and base_files.get(p) != raw)
     deleted = sorted(p for p in base_files if classify(p) and p not in head_files)
-    base, head = Side(base_files), Side(head_files)
-    findings = _validate_changed(changed, base, head, schemas, validation_policy, cache)
+    parse = memo_parser()
+    base, head = Side(base_files, parse), Side(head_files, parse)
+    findings = _validate_changed(changed, base, head, schemas, validation_policy, cache, parse)
     touched = {guideline_key(p) for p in [*changed, *deleted] if guideline_kind(p)}
     affected = set(touched)
     for side in (base, head):
@@ -180,27 +202,35 @@ def _validate_changed(
     schemas: SchemaSet,
     policy: ValidationPolicy,
     cache: FindingsCache | None,
+    parse: Parser,
 ) -> list[Finding]:
     """Validation of the changed files, blocking only on what the change introduces.
 
     A draft's old defects are errors, but a change that merely touches the draft
-    did not make them: they are reported as warnings, marked as inherited. The
-    base version is the same path, or the draft a new release was cut from.
+    did not make them: they are reported as warnings, marked as inherited (old
+    warnings and notices are left out). The base version is the same path, or
+    the draft a new release was cut from.
     """
-    head_findings = validate_files({p: head.files[p] for p in changed}, schemas, policy, cache)
+    head_findings = validate_files(
+        {p: head.files[p] for p in changed}, schemas, policy, cache, parse
+    )
     origin = {p: _origin(p, base) for p in changed}
     base_paths = {o for o in origin.values() if o is not None}
-    base_findings = validate_files({p: base.files[p] for p in base_paths}, schemas, policy, cache)
+    base_findings = validate_files(
+        {p: base.files[p] for p in base_paths}, schemas, policy, cache, parse
+    )
     seen = {(f.file, f.rule, f.path, f.message) for f in base_findings}
     unreadable = {f.file for f in base_findings if f.rule.startswith(PARSE_RULES)}
     out = []
     for f in head_findings:
         o = origin.get(f.file)
-        if f.severity is Severity.ERROR and o is not None:
-            if o in unreadable:
+        if o is not None and o in unreadable:
+            if f.severity is Severity.ERROR:
                 f = replace(f, severity=Severity.WARNING, message=UNKNOWN_BASE + f.message)
-            elif (o, f.rule, f.path, f.message) in seen:
-                f = replace(f, severity=Severity.WARNING, message=INHERITED + f.message)
+        elif o is not None and (o, f.rule, f.path, f.message) in seen:
+            if f.severity is not Severity.ERROR:
+                continue  # an old warning is not this change's business
+            f = replace(f, severity=Severity.WARNING, message=INHERITED + f.message)
         out.append(f)
     return out
 

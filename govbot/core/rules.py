@@ -17,6 +17,7 @@ found, and a fix; the rule adds its id and its text from the process document.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,22 +71,34 @@ def split_key(key: str) -> tuple[str, str] | None:
     return (m.group("family") or "", m.group("version")) if m else None
 
 
+def predecessors(docs: Mapping[str, Guideline]) -> dict[str, str | None]:
+    """A1.1: each guideline's predecessor, the previous Board-approved one of its family.
+
+    ``next`` follows the newest approved guideline; a dated one, the newest
+    approved guideline dated before it. One pass and a sort per family, since a
+    repo holds every guideline ever approved.
+    """
+    approved: dict[str, list[tuple[str, str]]] = {}
+    for key, g in docs.items():
+        parts = split_key(key)
+        if parts and parts[1] != "next" and g.get("status") in FROZEN:
+            approved.setdefault(parts[0], []).append((parts[1], key))
+    for versions in approved.values():
+        versions.sort()
+    out: dict[str, str | None] = {}
+    for key in docs:
+        parts = split_key(key)
+        family = approved.get(parts[0], []) if parts else []
+        if parts is None or not family:
+            out[key] = None
+            continue
+        i = len(family) if parts[1] == "next" else bisect_left(family, (parts[1], ""))
+        out[key] = family[i - 1][1] if i > 0 else None
+    return out
+
+
 def predecessor(key: str, docs: Mapping[str, Guideline]) -> str | None:
-    """A1.1: a guideline starts from the previous Board-approved one of its family."""
-    parts = split_key(key)
-    if parts is None:
-        return None
-    family, version = parts
-    best: tuple[str, str] | None = None
-    for other, g in docs.items():
-        o = split_key(other)
-        if o is None or o[0] != family or o[1] == "next" or other == key:
-            continue
-        if g.get("status") not in FROZEN or (version != "next" and o[1] >= version):
-            continue
-        if best is None or o[1] > best[0]:
-            best = (o[1], other)
-    return best[1] if best else None
+    return predecessors(docs).get(key)
 
 
 def _d(value: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -225,6 +225,7 @@ def validate_files(
     schemas: SchemaSet,
     policy: ValidationPolicy | None = None,
     cache: FindingsCache | None = None,
+    parse: Callable[[str, bytes, int], Parsed] = parse_document,
 ) -> list[Finding]:
     """Validate every governed file of a repo snapshot (path -> bytes).
 
@@ -242,7 +243,7 @@ def validate_files(
         cached = cache.get(key) if cache is not None else None
         if cached is None:
             cached = validate_parsed(
-                parse_document(path, raw, policy.max_file_bytes), schema, schemas, policy
+                parse(path, raw, policy.max_file_bytes), schema, schemas, policy
             )
             if cache is not None:
                 cache.put(key, cached)
