@@ -242,6 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--no-cache", action="store_true", help="ignore the findings cache")
         c.set_defaults(func=func)
 
+    from govbot.service.cli_args import add_commands
+
+    add_commands(sub)
+
     b = sub.add_parser("bench", help="measure govbot against a baseline, in one run")
     b.add_argument("what", choices=["validate", "check"])
     b.add_argument("--repo", help="corpus repo (default: the bundled guidelines)")

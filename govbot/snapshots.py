@@ -28,7 +28,7 @@ GOVERNED: tuple[re.Pattern[str], ...] = (
 )
 
 # The only directories a governed path can live in ("" is the top level).
-_GOVERNED_DIRS = ("", "add-ons", "guidelines", "guidelines/add-ons", "policies")
+GOVERNED_DIRS = ("", "add-ons", "guidelines", "guidelines/add-ons", "policies")
 
 # Regular files only: 120000 (symlink) and 160000 (submodule) are skipped.
 _FILE_MODES = (b"100644", b"100755")
@@ -48,7 +48,7 @@ def read_directory(root: Path) -> dict[str, bytes]:
     if not root.is_dir():
         raise SnapshotError(f"{root}: not a directory")
     files: dict[str, bytes] = {}
-    for rel_dir in _GOVERNED_DIRS:
+    for rel_dir in GOVERNED_DIRS:
         directory = root.joinpath(*rel_dir.split("/")) if rel_dir else root
         if rel_dir and not _real_dir(root, rel_dir):
             continue

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,3 +46,32 @@ def postgres() -> Iterator[str]:
             pytest.fail(f"PostgreSQL is mandatory in CI and {POSTGRES_URL} is unreachable: {e}")
         pytest.skip(f"no PostgreSQL at {POSTGRES_URL} (set GOVBOT_TEST_POSTGRES_URL): {e}")
     yield POSTGRES_URL
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A migrated database of each kind: a SQLite file, or a fresh PostgreSQL schema."""
+    from govbot.store import migrate
+    from govbot.store.db import make_engine
+
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'govbot.db'}")
+        migrate.upgrade(eng)
+        yield eng
+        eng.dispose()
+        return
+    url = request.getfixturevalue("postgres")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    eng = make_engine(
+        url.replace("postgresql://", "postgresql+psycopg://"),
+        connect_args={"options": f"-csearch_path={schema}"},
+    )
+    migrate.upgrade(eng)
+    yield eng
+    eng.dispose()
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    admin.dispose()

@@ -1,0 +1,119 @@
+"""govbot's own events: what happened on a review, whatever forge it happened on.
+
+Forge adapters turn GitHub and Gerrit payloads into these; nothing past the
+adapters ever sees a forge payload. They are plain frozen data so they can be
+compared in tests, logged, and replayed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ReviewRef:
+    """A pull request (GitHub) or a change (Gerrit)."""
+
+    forge: str  # "github" | "gerrit"
+    repo: str  # "owner/name" on GitHub, the project on Gerrit
+    number: str  # the PR number or the Gerrit change number
+
+    @property
+    def key(self) -> str:
+        return f"{self.forge}:{self.repo}#{self.number}"
+
+
+@dataclass(frozen=True)
+class ChangeProposed:
+    review: ReviewRef
+    base_ref: str  # target branch
+    base_sha: str | None  # None when the forge does not say (Gerrit): resolve base_ref
+    head_sha: str
+    author: str
+    title: str = ""
+    url: str = ""
+    at: datetime | None = None  # when the forge says it happened: orders out-of-order deliveries
+
+
+@dataclass(frozen=True)
+class ChangeUpdated:
+    review: ReviewRef
+    base_ref: str
+    base_sha: str | None
+    head_sha: str
+    author: str
+    title: str = ""
+    url: str = ""
+    at: datetime | None = None  # when the forge says it happened: orders out-of-order deliveries
+
+
+@dataclass(frozen=True)
+class ChangeMerged:
+    review: ReviewRef
+    base_ref: str
+    merge_sha: str | None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ChangeAbandoned:
+    review: ReviewRef
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class VoteCast:
+    review: ReviewRef
+    voter: str  # the forge account (GitHub login, Gerrit username)
+    value: int  # -1, 0 or +1 (a Gerrit -2/+2 keeps its value)
+    source: str  # "review", "label:<name>" or "comment"
+    at: datetime | None = None
+    head_sha: str | None = None
+
+
+@dataclass(frozen=True)
+class VoteWithdrawn:
+    review: ReviewRef
+    voter: str
+    source: str
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CommentCommand:
+    review: ReviewRef
+    author: str
+    command: str  # e.g. "vote", "hold", "release", "recheck"
+    args: tuple[str, ...]
+    comment_id: str
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TagPushed:
+    repo: str
+    tag: str
+    sha: str
+
+
+Event = (
+    ChangeProposed
+    | ChangeUpdated
+    | ChangeMerged
+    | ChangeAbandoned
+    | VoteCast
+    | VoteWithdrawn
+    | CommentCommand
+    | TagPushed
+)
+
+
+def parse_command(body: str) -> tuple[str, tuple[str, ...]] | None:
+    """The first ``/word args`` line of a comment, if any (``/vote +1``, ``/hold``)."""
+    for line in body.splitlines():
+        line = line.strip()
+        if line.startswith("/") and len(line) > 1 and not line.startswith("//"):
+            word, *args = line[1:].split()
+            return word.lower(), tuple(args)
+    return None

@@ -1,0 +1,1 @@
+"""Forge adapters: the only code that knows GitHub or Gerrit."""

@@ -1,0 +1,43 @@
+"""The dry-run forge: reads a local Git repository and posts nothing.
+
+With no forge credentials configured, govbot still runs end to end: files come
+from a local clone (by default the repository govbot runs from), and what would
+have been posted is recorded by the worker in the reports table and the audit
+log, like real posts are (``govbot reports`` shows them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from govbot.core.events import ReviewRef
+from govbot.forges.base import CheckReport, ForgeError
+from govbot.snapshots import SnapshotError, read_git
+
+
+@dataclass
+class DryRunForge:
+    repo_path: Path
+    name: str = "dry-run"
+
+    def read_files(self, repo: str, rev: str) -> dict[str, bytes]:
+        try:
+            return read_git(self.repo_path, rev)
+        except SnapshotError as e:
+            raise ForgeError(
+                f"{rev} of {repo} is not in the local repository {self.repo_path} ({e})",
+                permanent=True,
+            ) from e
+
+    def changed_files(self, review: ReviewRef) -> list[str]:
+        return []
+
+    def post_check(self, report: CheckReport) -> str:
+        return f"dry-run:check:{report.review.key}@{report.head_sha}"
+
+    def upsert_comment(self, review: ReviewRef, marker: str, body: str) -> str:
+        return f"dry-run:comment:{review.key}"
+
+    def create_tag(self, repo: str, tag: str, sha: str, message: str) -> str:
+        return f"dry-run:tag:{repo}:{tag}"

@@ -1,0 +1,260 @@
+"""Gerrit events (``gerrit stream-events`` over SSH, or the webhooks plugin) -> govbot events.
+
+Both sources carry the same JSON, documented in Gerrit's cmd-stream-events
+and json pages: a ``type``, a ``change`` attribute (project, branch, number,
+subject, url, owner), a ``patchSet`` attribute (number, revision, uploader),
+accounts (name, email, username) and ``eventCreatedOn`` in epoch seconds.
+
+Votes follow the documented approval semantics: ``oldValue`` is present only
+when the value changed as a result of the event, so a ``comment-added`` that
+repeats the approvals a reviewer already had is not a new vote. A removed
+vote (``vote-deleted``, or ``reviewer-deleted`` for a reviewer who had voted)
+lists the removed label with its ``oldValue``.
+
+``normalise`` returns None for event types govbot does not handle (the
+receiver answers 202 and drops them), ``[]`` for handled types that carry
+nothing for govbot, and raises :class:`PayloadError` when a handled event
+lacks a field govbot cannot do without.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from govbot.core.events import (
+    ChangeAbandoned,
+    ChangeMerged,
+    ChangeProposed,
+    ChangeUpdated,
+    CommentCommand,
+    Event,
+    ReviewRef,
+    TagPushed,
+    VoteCast,
+    VoteWithdrawn,
+    parse_command,
+)
+
+ZERO_SHA = "0" * 40
+
+# The header Gerrit puts in front of a review message: "Patch Set 3: Code-Review+1".
+_PATCH_SET_HEADER = re.compile(r"^Patch Set \d+:.*$")
+
+
+class PayloadError(ValueError):
+    """A handled Gerrit event lacks a required field or has one of the wrong type."""
+
+
+def normalise(
+    event: dict[str, Any],
+    label: str = "Verified",
+    vote_label: str = "Code-Review",
+    bot_user: str = "govbot",
+) -> list[Event] | None:
+    """govbot events for one Gerrit event; None if govbot does not handle its type.
+
+    ``label`` is the label govbot itself votes with (its check result) and
+    ``vote_label`` the one whose votes count as governance votes; they must
+    differ, or govbot's own check would be counted as a vote.
+    """
+    if label == vote_label:
+        raise ValueError(f"the check label and the vote label are both {label!r}")
+    if not isinstance(event, dict):
+        raise PayloadError("gerrit event: not a JSON object")
+    kind = event.get("type")
+    if not isinstance(kind, str):
+        raise PayloadError("gerrit event: missing type")
+    handler = _HANDLERS.get(kind)
+    if handler is None:
+        return None
+    return handler(_Reader(event, kind), vote_label, bot_user)
+
+
+class _Reader:
+    """Field access with errors that name the event type and the missing field."""
+
+    def __init__(self, event: dict[str, Any], kind: str) -> None:
+        self.event = event
+        self.kind = kind
+
+    def get(self, dotted: str) -> Any:
+        node: Any = self.event
+        for part in dotted.split("."):
+            if not isinstance(node, dict):
+                return None
+            node = node.get(part)
+        return node
+
+    def text(self, dotted: str) -> str:
+        value = self.get(dotted)
+        if not isinstance(value, str) or not value:
+            raise PayloadError(f"gerrit {self.kind}: missing {dotted}")
+        return value
+
+    def number(self, dotted: str) -> int:
+        value = self.get(dotted)
+        # Gerrit sends numbers; some old versions and hand-written payloads send strings.
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise PayloadError(f"gerrit {self.kind}: missing or non-numeric {dotted}")
+
+    def review(self) -> ReviewRef:
+        return ReviewRef("gerrit", self.text("change.project"), str(self.number("change.number")))
+
+    def at(self) -> datetime | None:
+        value = self.get("eventCreatedOn")
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise PayloadError(f"gerrit {self.kind}: eventCreatedOn is not epoch seconds")
+        return datetime.fromtimestamp(value, tz=UTC)
+
+    def account(self, *candidates: str) -> str | None:
+        """The first account among candidates, by username, else email."""
+        for dotted in candidates:
+            for key in ("username", "email"):
+                value = self.get(f"{dotted}.{key}")
+                if isinstance(value, str) and value:
+                    return value
+        return None
+
+    def required_account(self, *candidates: str) -> str:
+        who = self.account(*candidates)
+        if who is None:
+            raise PayloadError(f"gerrit {self.kind}: missing {candidates[0]}.username or .email")
+        return who
+
+    def approvals(self) -> list[dict[str, Any]]:
+        value = self.get("approvals")
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(a, dict) for a in value):
+            raise PayloadError(f"gerrit {self.kind}: approvals is not a list of objects")
+        return value
+
+
+def _proposal(r: _Reader, author: str, cls: type[ChangeProposed] | type[ChangeUpdated]) -> Event:
+    return cls(
+        review=r.review(),
+        base_ref=r.text("change.branch"),
+        base_sha=None,  # stream events do not say; the worker resolves base_ref
+        head_sha=r.text("patchSet.revision"),
+        author=author,
+        title=r.get("change.subject") or "",
+        url=r.get("change.url") or "",
+    )
+
+
+def _patchset_created(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
+    author = r.required_account("uploader", "patchSet.uploader")
+    first = r.number("patchSet.number") == 1
+    return [_proposal(r, author, ChangeProposed if first else ChangeUpdated)]
+
+
+def _change_restored(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
+    # A restored change is open for review again; its author is the patch set's
+    # uploader or the change owner; the restorer is only a last resort.
+    author = r.required_account("patchSet.uploader", "change.owner", "restorer")
+    return [_proposal(r, author, ChangeProposed)]
+
+
+def _change_merged(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
+    new_rev = r.get("newRev")
+    merge_sha = new_rev if isinstance(new_rev, str) and new_rev else None
+    return [ChangeMerged(r.review(), r.text("change.branch"), merge_sha)]
+
+
+def _change_abandoned(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
+    return [ChangeAbandoned(r.review())]
+
+
+def _comment_added(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
+    review = r.review()
+    voter = r.required_account("author")
+    if r.get("author.username") == bot_user:
+        return []  # govbot's own results and comments
+    at = r.at()
+    head_sha = r.get("patchSet.revision") or None
+    events: list[Event] = []
+    for approval in r.approvals():
+        if approval.get("type") != vote_label or "oldValue" not in approval:
+            continue  # another label, or a vote repeated unchanged
+        value = _vote_value(r, approval.get("value"))
+        if value == _vote_value(r, approval.get("oldValue")):
+            continue
+        events.append(VoteCast(review, voter, value, f"label:{vote_label}", at, head_sha))
+    comment = r.get("comment")
+    if isinstance(comment, str):
+        command = parse_command(strip_header(comment))
+        if command is not None:
+            word, args = command
+            events.append(CommentCommand(review, voter, word, args, _comment_id(r), at))
+    return events
+
+
+def _vote_removed(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
+    """vote-deleted, and reviewer-deleted (which removes the reviewer's votes too)."""
+    review = r.review()
+    voter = r.required_account("reviewer")
+    removed = any(
+        a.get("type") == vote_label and "oldValue" in a and a.get("oldValue") not in (None, "0")
+        for a in r.approvals()
+    )
+    return [VoteWithdrawn(review, voter, f"label:{vote_label}", r.at())] if removed else []
+
+
+def _ref_updated(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
+    ref = r.text("refUpdate.refName")
+    if not ref.startswith("refs/tags/"):
+        return []
+    old, new = r.get("refUpdate.oldRev"), r.text("refUpdate.newRev")
+    if old not in (None, ZERO_SHA) or new == ZERO_SHA:
+        return []  # a moved or deleted tag is not a new one
+    return [TagPushed(r.text("refUpdate.project"), ref.removeprefix("refs/tags/"), new)]
+
+
+_HANDLERS = {
+    "patchset-created": _patchset_created,
+    "change-restored": _change_restored,
+    "change-merged": _change_merged,
+    "change-abandoned": _change_abandoned,
+    "comment-added": _comment_added,
+    "vote-deleted": _vote_removed,
+    "reviewer-deleted": _vote_removed,
+    "ref-updated": _ref_updated,
+}
+
+
+def _vote_value(r: _Reader, raw: Any) -> int:
+    """Gerrit sends approval values as strings ("+1", "-2", "0")."""
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise PayloadError(f"gerrit {r.kind}: approval value {raw!r} is not a number") from None
+
+
+def strip_header(comment: str) -> str:
+    """A review message without Gerrit's leading "Patch Set N: <votes>" line."""
+    lines = comment.splitlines()
+    while lines and (not lines[0].strip() or _PATCH_SET_HEADER.match(lines[0])):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
+def _comment_id(r: _Reader) -> str:
+    """Stream events carry no message id: derive a stable one, so a redelivery dedupes."""
+    parts = (
+        r.get("change.project"),
+        r.get("change.number"),
+        r.get("patchSet.number"),
+        r.account("author"),
+        r.get("eventCreatedOn"),
+        r.get("comment"),
+    )
+    digest = hashlib.sha256("\0".join(map(str, parts)).encode("utf-8")).hexdigest()[:20]
+    return f"gerrit:{digest}"

@@ -1,0 +1,209 @@
+"""GitHub webhook payloads -> govbot events.
+
+The receiver stores every delivery as-is; a worker calls ``normalise`` later.
+So this module decides what govbot listens to, and nothing past it ever sees
+a GitHub payload. The contract:
+
+* ``None``: govbot does not handle this event or action (the delivery is done).
+* ``[]``: govbot handles it, but this one asks for nothing (a plain review
+  comment, a ping).
+* a list of events otherwise.
+
+A payload that lacks a field govbot needs raises ``PayloadError`` naming the
+field, so a broken delivery is reported instead of crashing the worker with
+a ``KeyError``. Unexpected-but-valid payloads never raise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from govbot.core.events import (
+    ChangeAbandoned,
+    ChangeMerged,
+    ChangeProposed,
+    ChangeUpdated,
+    CommentCommand,
+    Event,
+    ReviewRef,
+    TagPushed,
+    VoteCast,
+    VoteWithdrawn,
+    parse_command,
+)
+
+# Comment commands that cast a vote: deleting (or editing away) such a comment withdraws it.
+VOTE_COMMANDS = frozenset({"vote"})
+
+_REVIEW_VOTES = {"approved": 1, "changes_requested": -1}
+
+
+class PayloadError(ValueError):
+    """A delivery lacks a field govbot needs (or has it in the wrong type)."""
+
+
+def normalise(event: str, payload: dict[str, Any]) -> list[Event] | None:
+    """The govbot events for one GitHub delivery (``event`` is the X-GitHub-Event header)."""
+    if not isinstance(payload, dict):
+        raise PayloadError(f"{event}: the payload is not a JSON object")
+    handler = _HANDLERS.get(event)
+    return handler(payload) if handler else None
+
+
+def _pull_request(p: dict[str, Any]) -> list[Event] | None:
+    action = _str(p, "action")
+    if action in ("opened", "reopened", "ready_for_review"):
+        return [ChangeProposed(**_change(p))]
+    changes = p.get("changes")
+    if action == "synchronize" or (
+        action == "edited" and isinstance(changes, dict) and "base" in changes
+    ):
+        return [ChangeUpdated(**_change(p))]
+    if action == "edited":
+        return []  # title or body edits: nothing govbot checks changed
+    if action == "closed":
+        review = _review(p)
+        if _get(p, "pull_request", "merged", kind=bool, optional=True):
+            merge_sha = _get(p, "pull_request", "merge_commit_sha", optional=True)
+            base_ref = _str(p, "pull_request", "base", "ref")
+            at = _time(p, "pull_request", "closed_at") or _time(p, "pull_request", "updated_at")
+            return [ChangeMerged(review, base_ref=base_ref, merge_sha=merge_sha, at=at)]
+        return [ChangeAbandoned(review, at=_time(p, "pull_request", "updated_at"))]
+    return None
+
+
+def _pull_request_review(p: dict[str, Any]) -> list[Event] | None:
+    action = _str(p, "action")
+    if action == "submitted":
+        state = _str(p, "review", "state").lower()
+        if state not in _REVIEW_VOTES:
+            return []  # "commented": an opinion, not a vote
+        vote = VoteCast(
+            _review(p),
+            voter=_str(p, "review", "user", "login"),
+            value=_REVIEW_VOTES[state],
+            source="review",
+            at=_time(p, "review", "submitted_at"),
+            head_sha=_get(p, "review", "commit_id", optional=True),
+        )
+        return [vote]
+    if action == "dismissed":
+        # The payload says when the review was submitted, not when it was dismissed.
+        return [
+            VoteWithdrawn(_review(p), voter=_str(p, "review", "user", "login"), source="review")
+        ]
+    return None
+
+
+def _issue_comment(p: dict[str, Any]) -> list[Event] | None:
+    if not _get(p, "issue", "pull_request", kind=dict, optional=True):
+        return None  # a comment on a plain issue
+    action = _str(p, "action")
+    review = _review(p, number=("issue", "number"))
+    author = _str(p, "comment", "user", "login")
+    body = _get(p, "comment", "body", optional=True) or ""
+    command = parse_command(body)
+    if action == "deleted":
+        if command and command[0] in VOTE_COMMANDS:
+            return [VoteWithdrawn(review, voter=author, source="comment")]
+        return []
+    if action not in ("created", "edited"):
+        return None
+    if command:
+        comment_id = str(_get(p, "comment", "id", kind=int))
+        at = _time(p, "comment", "updated_at")
+        return [CommentCommand(review, author, command[0], command[1], comment_id, at)]
+    before = _get(p, "changes", "body", "from", optional=True) if action == "edited" else None
+    previous = parse_command(before) if isinstance(before, str) else None
+    if previous and previous[0] in VOTE_COMMANDS:
+        # The vote was edited out of the comment: the same as deleting it.
+        return [
+            VoteWithdrawn(
+                review, voter=author, source="comment", at=_time(p, "comment", "updated_at")
+            )
+        ]
+    return []
+
+
+def _push(p: dict[str, Any]) -> list[Event] | None:
+    ref = _str(p, "ref")
+    if not ref.startswith("refs/tags/") or not _get(p, "created", kind=bool, optional=True):
+        return None
+    # For an annotated tag ``after`` is the tag object; head_commit is what it tags.
+    sha = _get(p, "head_commit", "id", optional=True) or _str(p, "after")
+    return [
+        TagPushed(
+            repo=_str(p, "repository", "full_name"), tag=ref.removeprefix("refs/tags/"), sha=sha
+        )
+    ]
+
+
+def _ping(p: dict[str, Any]) -> list[Event]:
+    return []
+
+
+_HANDLERS: dict[str, Callable[[dict[str, Any]], list[Event] | None]] = {
+    "pull_request": _pull_request,
+    "pull_request_review": _pull_request_review,
+    "issue_comment": _issue_comment,
+    "push": _push,
+    "ping": _ping,
+}
+
+
+def _change(p: dict[str, Any]) -> dict[str, Any]:
+    """The fields ChangeProposed and ChangeUpdated share."""
+    return {
+        "review": _review(p),
+        "base_ref": _str(p, "pull_request", "base", "ref"),
+        "base_sha": _str(p, "pull_request", "base", "sha"),
+        "head_sha": _str(p, "pull_request", "head", "sha"),
+        "author": _str(p, "pull_request", "user", "login"),
+        "title": _get(p, "pull_request", "title", optional=True) or "",
+        "url": _get(p, "pull_request", "html_url", optional=True) or "",
+        "at": _time(p, "pull_request", "updated_at"),
+    }
+
+
+def _review(p: dict[str, Any], number: tuple[str, ...] = ("pull_request", "number")) -> ReviewRef:
+    return ReviewRef("github", _str(p, "repository", "full_name"), str(_get(p, *number, kind=int)))
+
+
+def _str(p: dict[str, Any], *path: str) -> str:
+    value: str = _get(p, *path, kind=str)
+    return value
+
+
+def _time(p: dict[str, Any], *path: str) -> datetime | None:
+    """An ISO 8601 timestamp as an aware datetime; None when the payload has none."""
+    value = _get(p, *path, optional=True)
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise PayloadError(f"{'.'.join(path)}: not an ISO 8601 time with a zone: {value!r}")
+    return parsed
+
+
+def _get(p: dict[str, Any], *path: str, kind: type = str, optional: bool = False) -> Any:
+    """The value at ``path``; PayloadError if missing (unless optional) or not of ``kind``."""
+    value: Any = p
+    for i, key in enumerate(path):
+        if not isinstance(value, dict):
+            raise PayloadError(f"{'.'.join(path[:i]) or 'payload'}: not an object")
+        value = value.get(key)
+        if value is None:
+            if optional:
+                return None
+            raise PayloadError(f"{'.'.join(path)}: missing")
+    # bool is an int subclass: a JSON true is never a PR number.
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise PayloadError(
+            f"{'.'.join(path)}: expected {kind.__name__}, got {type(value).__name__}"
+        )
+    return value

@@ -1,0 +1,1 @@
+"""Orchestration: workers turn stored deliveries into core calls and forge reports."""

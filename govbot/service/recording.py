@@ -1,0 +1,54 @@
+"""Every post to a forge, dry or real, is remembered for the reports table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from govbot.core.events import ReviewRef
+from govbot.forges.base import CheckReport, Forge
+
+
+@dataclass(frozen=True)
+class Posted:
+    kind: str  # "check" | "comment" | "tag"
+    review_key: str
+    head_sha: str
+    title: str
+    body: str
+    external_id: str
+
+
+@dataclass
+class RecordingForge:
+    """Wraps a forge; ``posted`` lists what went out (or would have, in dry-run)."""
+
+    forge: Forge
+    dry_run: bool
+    posted: list[Posted] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.forge.name
+
+    def read_files(self, repo: str, rev: str) -> dict[str, bytes]:
+        return self.forge.read_files(repo, rev)
+
+    def changed_files(self, review: ReviewRef) -> list[str]:
+        return self.forge.changed_files(review)
+
+    def post_check(self, report: CheckReport) -> str:
+        ident = self.forge.post_check(report)
+        self.posted.append(
+            Posted("check", report.review.key, report.head_sha, report.title, report.summary, ident)
+        )
+        return ident
+
+    def upsert_comment(self, review: ReviewRef, marker: str, body: str, head_sha: str = "") -> str:
+        ident = self.forge.upsert_comment(review, marker, body)
+        self.posted.append(Posted("comment", review.key, head_sha, marker, body, ident))
+        return ident
+
+    def create_tag(self, repo: str, tag: str, sha: str, message: str) -> str:
+        ident = self.forge.create_tag(repo, tag, sha, message)
+        self.posted.append(Posted("tag", repo, sha, tag, message, ident))
+        return ident

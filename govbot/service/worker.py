@@ -1,0 +1,146 @@
+"""``govbot worker``: take deliveries from the inbox and act on them, one at a time.
+
+Several workers may run at once (on PostgreSQL, on several machines): the
+inbox hands each delivery to one of them under a lease. Failures are sorted:
+a forge that is down or rate-limiting is retried with backoff (honouring its
+Retry-After); a payload govbot cannot read is parked at once with its error;
+anything else is retried, then parked. Parked deliveries stay visible to
+operators (``govbot deliveries``) and never block the others.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from govbot.core.events import Event
+from govbot.core.validate import FindingsCache, SchemaSet
+from govbot.forges.base import Forge, ForgeError
+from govbot.service import handlers
+from govbot.service.recording import RecordingForge
+from govbot.store import inbox
+
+log = logging.getLogger("govbot.worker")
+
+
+class Unreadable(Exception):
+    """The delivery cannot be understood; retrying will not help."""
+
+
+def normalise(source: str, event: str, body: bytes) -> list[Event] | None:
+    try:
+        payload = json.loads(body)
+    except ValueError as e:
+        raise Unreadable(f"body is not JSON: {e}") from e
+    try:
+        if source == "github":
+            from govbot.forges import github_events
+
+            return github_events.normalise(event, payload)
+        if source == "gerrit":
+            from govbot.forges import gerrit_events
+
+            return gerrit_events.normalise(payload)
+    except ValueError as e:  # the adapters' PayloadError
+        raise Unreadable(str(e)) from e
+    raise Unreadable(f"unknown source {source!r}")
+
+
+@dataclass
+class Worker:
+    engine: Engine
+    forge_for: Callable[[str], tuple[Forge, bool]]  # source -> (forge, dry_run)
+    schemas: SchemaSet
+    cache: FindingsCache | None = None
+    worker_id: str = ""
+    lease: timedelta = inbox.DEFAULT_LEASE
+    max_attempts: int = inbox.MAX_ATTEMPTS
+
+    def __post_init__(self) -> None:
+        if not self.worker_id:
+            self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+    def run_once(self) -> str | None:
+        """Process one delivery; returns its new status, or None when the inbox is empty."""
+        claimed = inbox.claim(self.engine, self.worker_id, self.lease)
+        if claimed is None:
+            return None
+        try:
+            return self._process(claimed)
+        except inbox.LeaseLost:
+            log.warning("delivery %s: lease lost, another worker owns it now", claimed.id)
+            return "lease-lost"
+        except Unreadable as e:
+            log.error("delivery %s parked: %s", claimed.id, e)
+            return inbox.fail(self.engine, claimed, f"unreadable: {e}", max_attempts=0)
+        except ForgeError as e:
+            attempts = 0 if e.permanent else self.max_attempts
+            log.warning(
+                "delivery %s: forge error (%s): %s",
+                claimed.id,
+                "permanent" if e.permanent else "retrying",
+                e,
+            )
+            return inbox.fail(
+                self.engine,
+                claimed,
+                f"forge: {e}",
+                max_attempts=attempts,
+                retry_after=e.retry_after,
+            )
+        except Exception as e:
+            log.exception("delivery %s failed", claimed.id)
+            return inbox.fail(
+                self.engine, claimed, f"{type(e).__name__}: {e}", max_attempts=self.max_attempts
+            )
+
+    def _process(self, claimed: inbox.Claimed) -> str:
+        events = normalise(claimed.source, claimed.event, claimed.body)
+        if events is None:
+            with self.engine.begin() as conn:
+                inbox.finish(
+                    conn,
+                    claimed,
+                    status="ignored",
+                    note=f"{claimed.event} is not an event govbot handles",
+                )
+            return "ignored"
+        forge, dry_run = self.forge_for(claimed.source)
+        recorder = RecordingForge(forge, dry_run)
+        ctx = handlers.Context(recorder, self.schemas, self.cache, self.worker_id)
+        effects = handlers.Effects()
+        with self.engine.connect() as reads:
+            for event in events:
+                found = handlers.handle(event, ctx, reads)
+                effects.reviews += found.reviews
+                effects.checks += found.checks
+                effects.audit += found.audit
+            reads.rollback()
+        with self.engine.begin() as conn:
+            handlers.apply(conn, effects, recorder.posted, forge.name, dry_run, self.worker_id)
+            inbox.finish(conn, claimed)
+        return "done"
+
+    def run(
+        self, stop: threading.Event | None = None, idle: float = 0.5, once: bool = False
+    ) -> int:
+        """Work until ``stop`` is set (or, with ``once``, until the inbox is empty)."""
+        stop = stop or threading.Event()
+        done = 0
+        while not stop.is_set():
+            status = self.run_once()
+            if status is None:
+                if once:
+                    break
+                stop.wait(idle)
+            else:
+                done += 1
+        return done

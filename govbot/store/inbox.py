@@ -1,0 +1,183 @@
+"""The inbox: a durable queue of deliveries in the database govbot already has.
+
+* ``record`` stores a delivery once (unique on source + delivery id), so a
+  redelivery is recognised and has no second effect.
+* ``claim`` hands a delivery to one worker under a lease. On PostgreSQL the
+  candidate row is locked ``FOR UPDATE SKIP LOCKED``, so concurrent workers
+  never take the same delivery and never wait on each other; on SQLite the
+  ``BEGIN IMMEDIATE`` transaction serialises claimers. A worker that dies
+  leaves its lease to expire, and the delivery is claimed again.
+* ``finish`` is fenced by the lease: a worker whose lease was taken over
+  cannot mark the delivery done, so its transaction (with the results) rolls
+  back instead of committing a second, stale outcome.
+* ``fail`` retries with exponential backoff, then parks the delivery with its
+  error for operators; a poison delivery never blocks the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from govbot.store.models import Delivery, utcnow
+
+T = Delivery.__table__  # type: ignore[attr-defined]
+DEFAULT_LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+
+
+class LeaseLost(Exception):
+    """The worker's lease expired and another worker took the delivery over."""
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    source: str
+    delivery_id: str
+    event: str
+    action: str | None
+    body: bytes
+    attempts: int
+    worker: str
+
+
+def record(
+    conn: Connection, source: str, delivery_id: str, event: str, action: str | None, body: bytes
+) -> bool:
+    """Store a delivery; False when it was already stored (a redelivery)."""
+    values = {
+        "source": source,
+        "delivery_id": delivery_id,
+        "event": event,
+        "action": action,
+        "body": body,
+        "received_at": utcnow(),
+        "status": "queued",
+        "attempts": 0,
+        "available_at": utcnow(),
+    }
+    dialect = conn.dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = (
+            postgresql.insert(T)
+            .values(**values)
+            .on_conflict_do_nothing(constraint="uq_deliveries_source_delivery")
+        )
+    elif dialect == "sqlite":
+        stmt = (
+            sqlite.insert(T)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
+        )
+    else:
+        stmt = insert(T).values(**values)
+    # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING
+    return conn.execute(stmt.returning(T.c.id)).first() is not None
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(
+        and_(T.c.status == "queued", T.c.available_at <= now),
+        and_(T.c.status == "processing", T.c.locked_until < now),
+    )
+
+
+def claim(engine: Engine, worker: str, lease: timedelta = DEFAULT_LEASE) -> Claimed | None:
+    now = utcnow()
+    candidate = select(T.c.id).where(_claimable(now)).order_by(T.c.id).limit(1)
+    if engine.dialect.name == "postgresql":
+        candidate = candidate.with_for_update(skip_locked=True)
+    stmt = (
+        update(T)
+        .where(T.c.id == candidate.scalar_subquery())
+        .values(
+            status="processing",
+            locked_by=worker,
+            locked_until=now + lease,
+            attempts=T.c.attempts + 1,
+        )
+        .returning(
+            T.c.id, T.c.source, T.c.delivery_id, T.c.event, T.c.action, T.c.body, T.c.attempts
+        )
+    )
+    with engine.begin() as conn:
+        row = conn.execute(stmt).first()
+    if row is None:
+        return None
+    return Claimed(
+        row.id,
+        row.source,
+        row.delivery_id,
+        row.event,
+        row.action,
+        bytes(row.body),
+        row.attempts,
+        worker,
+    )
+
+
+def finish(
+    conn: Connection, claimed: Claimed, status: str = "done", note: str | None = None
+) -> None:
+    """Mark done (or 'ignored') inside the caller's transaction, fenced by the lease."""
+    result = conn.execute(
+        update(T)
+        .where(T.c.id == claimed.id, T.c.locked_by == claimed.worker, T.c.status == "processing")
+        .values(status=status, finished_at=utcnow(), locked_until=None, last_error=note)
+    )
+    if result.rowcount != 1:
+        raise LeaseLost(f"delivery {claimed.id}: lease lost by {claimed.worker}")
+
+
+def backoff(attempts: int, base: float = 2.0, cap: float = 3600.0) -> timedelta:
+    return timedelta(seconds=min(cap, base ** max(0, attempts)))
+
+
+def fail(
+    engine: Engine,
+    claimed: Claimed,
+    error: str,
+    max_attempts: int = MAX_ATTEMPTS,
+    retry_after: float | None = None,
+) -> str:
+    """Schedule a retry, or park the delivery; returns the new status."""
+    parked = claimed.attempts >= max_attempts
+    wait = timedelta(seconds=retry_after) if retry_after is not None else backoff(claimed.attempts)
+    with engine.begin() as conn:
+        conn.execute(
+            update(T)
+            .where(T.c.id == claimed.id, T.c.locked_by == claimed.worker)
+            .values(
+                status="parked" if parked else "queued",
+                available_at=utcnow() + wait,
+                locked_until=None,
+                last_error=error[:4000],
+            )
+        )
+    return "parked" if parked else "queued"
+
+
+def requeue(engine: Engine, delivery_ids: Sequence[int]) -> int:
+    """An operator's retry of parked deliveries."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(T)
+            .where(T.c.id.in_(list(delivery_ids)), T.c.status == "parked")
+            .values(status="queued", available_at=utcnow(), attempts=0)
+        )
+    return int(result.rowcount)
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    from sqlalchemy import func
+
+    with engine.connect() as conn:
+        rows = conn.execute(select(T.c.status, func.count()).group_by(T.c.status)).all()
+    return {status: int(n) for status, n in rows}

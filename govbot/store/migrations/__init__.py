@@ -1,0 +1,1 @@
+"""Alembic migrations, run programmatically by ``govbot migrate`` (and at start-up)."""

@@ -1,0 +1,113 @@
+"""govbot's tables. Schema changes go through migrations (govbot/store/migrations).
+
+The inbox (``deliveries``) holds every accepted webhook body verbatim, keyed by
+its delivery id, before the HTTP answer goes out; everything else is derived
+from it by workers and can be rebuilt by replaying it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Delivery(SQLModel, table=True):
+    """One webhook delivery (or one stream event), as received."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("source", "delivery_id", name="uq_deliveries_source_delivery"),
+        Index("ix_deliveries_claim", "status", "available_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=16)  # "github" | "gerrit"
+    delivery_id: str = Field(max_length=128)
+    event: str = Field(max_length=64)
+    action: str | None = Field(default=None, max_length=64)
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    received_at: datetime = Field(default_factory=utcnow)
+    status: str = Field(default="queued", max_length=16)  # queued|processing|done|parked
+    attempts: int = 0
+    available_at: datetime = Field(default_factory=utcnow)
+    locked_by: str | None = Field(default=None, max_length=128)
+    locked_until: datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    finished_at: datetime | None = None
+
+
+class Review(SQLModel, table=True):
+    """A pull request or Gerrit change, as govbot last saw it."""
+
+    __tablename__ = "reviews"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, unique=True)  # ReviewRef.key
+    forge: str = Field(max_length=16)
+    repo: str = Field(max_length=200)
+    number: str = Field(max_length=32)
+    base_ref: str | None = Field(default=None, max_length=200)
+    head_sha: str | None = Field(default=None, max_length=64)
+    state: str = Field(default="open", max_length=16)  # open|merged|abandoned
+    title: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    url: str = Field(default="", max_length=500)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CheckResultRow(SQLModel, table=True):
+    """The outcome of ``check`` on one revision of a review."""
+
+    __tablename__ = "check_results"
+    __table_args__ = (
+        UniqueConstraint("review_key", "head_sha", name="uq_check_results_review_head"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_key: str = Field(max_length=300, index=True)
+    head_sha: str = Field(max_length=64)
+    base_sha: str | None = Field(default=None, max_length=64)
+    conclusion: str = Field(max_length=16)  # success|failure|neutral
+    errors: int = 0
+    warnings: int = 0
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    findings_json: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReportRow(SQLModel, table=True):
+    """What govbot posted to a forge, or would have posted in dry-run mode."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        UniqueConstraint("review_key", "kind", "head_sha", name="uq_reports_review_kind_head"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_key: str = Field(max_length=300, index=True)
+    kind: str = Field(max_length=32)  # check|comment|tag
+    head_sha: str = Field(default="", max_length=64)
+    forge: str = Field(max_length=16)
+    dry_run: bool = True
+    title: str = Field(default="", max_length=300)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    external_id: str | None = Field(default=None, max_length=200)
+    posted_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only: every decision govbot made, and why."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=128)  # the worker, the receiver, an operator
+    action: str = Field(max_length=64)
+    subject: str = Field(max_length=300)
+    detail: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))

@@ -1,0 +1,473 @@
+"""A fake GitHub REST API, served over real HTTP, for testing the adapter through real PyGithub.
+
+Patching PyGithub would test our idea of PyGithub; this serves the JSON
+shapes GitHub documents, so the adapter, PyGithub and HTTP are all exercised.
+State is seeded on the object ``github_server()`` yields; every request is
+recorded in ``.requests``; ``fail_next`` makes the next requests fail the way
+GitHub does (5xx, rate limits with their headers).
+
+    with github_server() as gh:
+        repo = gh.add_repo("org/gov")
+        repo.commit("c1" * 20, {"guidelines/2024.01.yaml": b"..."}, branch="main")
+        forge = GitHubForge(gh.url, token="t", throttle=False)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import itertools
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import pytest
+import uvicorn
+from fastapi import Body, FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+NOW = "2024-05-01T12:00:00Z"
+JSONBody = Annotated[dict[str, Any], Body()]
+_ids = itertools.count(1000)
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    json: Any
+    authorization: str | None
+
+
+@dataclass
+class _Failure:
+    status: int
+    headers: dict[str, str]
+    message: str
+    path: str | None  # only requests whose path contains this fail
+
+
+def git_sha(kind: str, data: bytes) -> str:
+    """The sha Git gives an object (so seeded blob shas look and behave like real ones)."""
+    return hashlib.sha1(f"{kind} {len(data)}\0".encode() + data).hexdigest()
+
+
+@dataclass
+class FakeRepo:
+    full_name: str
+    id: int = field(default_factory=lambda: next(_ids))
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    trees: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # sha -> direct entries
+    commits: dict[str, str] = field(default_factory=dict)  # commit sha -> root tree sha
+    refs: dict[str, str] = field(default_factory=dict)  # "refs/tags/v1" -> sha
+    tag_objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    check_runs: list[dict[str, Any]] = field(default_factory=list)
+    statuses: list[dict[str, Any]] = field(default_factory=list)
+    truncate_trees: bool = False  # answer recursive listings as GitHub does for huge repos
+
+    def commit(
+        self,
+        sha: str,
+        files: dict[str, bytes],
+        modes: dict[str, str] | None = None,
+        branch: str | None = None,
+    ) -> None:
+        """Seed commit ``sha`` with ``files`` (path -> bytes); ``modes`` marks e.g. symlinks ("120000")."""
+        root: dict[str, Any] = {}
+        for path, data in files.items():
+            *dirs, name = path.split("/")
+            node = root
+            for d in dirs:
+                node = node.setdefault(d, {})
+            node[name] = ((modes or {}).get(path, "100644"), data)
+        self.commits[sha] = self._tree(root)
+        if branch:
+            self.refs[f"refs/heads/{branch}"] = sha
+
+    def _tree(self, node: dict[str, Any]) -> str:
+        entries: list[dict[str, Any]] = []
+        for name, value in sorted(node.items()):
+            if isinstance(value, dict):
+                entries.append(
+                    {"path": name, "mode": "040000", "type": "tree", "sha": self._tree(value)}
+                )
+            else:
+                mode, data = value
+                sha = git_sha("blob", data)
+                self.blobs[sha] = data
+                entries.append(
+                    {"path": name, "mode": mode, "type": "blob", "sha": sha, "size": len(data)}
+                )
+        sha = git_sha("tree", repr(entries).encode())
+        self.trees[sha] = entries
+        return sha
+
+    def add_pull(
+        self, number: int, head: str, base: str, files: list[str | dict[str, Any]]
+    ) -> None:
+        """Seed PR ``number``; a file is a path, or a dict such as {"filename", "status", "previous_filename"}."""
+        listed = [{"filename": f, "status": "modified"} if isinstance(f, str) else f for f in files]
+        self.pulls[number] = {"number": number, "head": head, "base": base, "files": listed}
+
+    def add_comment(self, number: int, body: str, login: str = "someone") -> int:
+        comment_id = next(_ids)
+        self.comments.setdefault(number, []).append(
+            {"id": comment_id, "body": body, "login": login}
+        )
+        return comment_id
+
+    def add_tag(self, tag: str, sha: str, annotated: bool = True) -> None:
+        target = sha
+        if annotated:
+            target = git_sha("tag", f"{tag} {sha}".encode())
+            self.tag_objects[target] = {"tag": tag, "message": tag, "object": sha, "type": "commit"}
+        self.refs[f"refs/tags/{tag}"] = target
+
+
+class FakeGitHub:
+    """The server's state plus the FastAPI app serving it."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.requests: list[Recorded] = []
+        self.repos: dict[str, FakeRepo] = {}
+        self.checks_forbidden = False  # answer check-run creation as GitHub does for a plain token
+        self.app_id = 4242  # the app that new check runs are attributed to
+        self.tokens: set[str] = set()  # when non-empty, other credentials get 401
+        self.installation_tokens: list[str] = []
+        self._failures: list[_Failure] = []
+        self.delays: dict[tuple[str, str], float] = {}  # (method, path part) -> seconds to stall
+        self._lock = threading.RLock()
+        self.app = _build_app(self)
+
+    def add_repo(self, full_name: str) -> FakeRepo:
+        return self.repos.setdefault(full_name, FakeRepo(full_name))
+
+    def fail_next(
+        self,
+        n: int = 1,
+        status: int = 500,
+        headers: dict[str, str] | None = None,
+        message: str = "Server Error",
+        path: str | None = None,
+    ) -> None:
+        """Make the next ``n`` requests (whose path contains ``path``, if given) fail with ``status``."""
+        with self._lock:
+            self._failures += [_Failure(status, headers or {}, message, path) for _ in range(n)]
+
+    def calls(self, method: str, path_part: str = "") -> list[Recorded]:
+        return [r for r in self.requests if r.method == method and path_part in r.path]
+
+    def api(self, path: str) -> str:
+        return f"{self.url}{path}"
+
+    def user(self, login: str) -> dict[str, Any]:
+        kind = "Bot" if login.endswith("[bot]") else "User"
+        return {"login": login, "id": 1, "type": kind, "url": self.api(f"/users/{login}")}
+
+    def repo(self, owner: str, name: str) -> FakeRepo:
+        repo = self.repos.get(f"{owner}/{name}")
+        if repo is None:
+            raise HTTPException(404, "Not Found")
+        return repo
+
+    def check_run_json(self, repo: FakeRepo, run: dict[str, Any]) -> dict[str, Any]:
+        url = self.api(f"/repos/{repo.full_name}/check-runs/{run['id']}")
+        output = {**run["output"], "annotations_count": len(run["annotations"])}
+        app = {"id": run["app_id"], "slug": "govbot", "name": "govbot"}
+        return {
+            **{k: v for k, v in run.items() if k not in ("annotations", "app_id")},
+            "output": output,
+            "url": url,
+            "app": app,
+        }
+
+    def comment_json(self, repo: FakeRepo, c: dict[str, Any]) -> dict[str, Any]:
+        url = self.api(f"/repos/{repo.full_name}/issues/comments/{c['id']}")
+        return {"id": c["id"], "body": c["body"], "user": self.user(c["login"]), "url": url,
+                "created_at": NOW, "updated_at": NOW}  # fmt: skip
+
+
+def _build_app(gh: FakeGitHub) -> FastAPI:
+    """Routes are async, so they run one at a time on the server's loop and need no lock."""
+    app = FastAPI()
+    R = "/repos/{owner}/{name}"
+
+    @app.exception_handler(HTTPException)
+    async def _github_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"message": exc.detail}, status_code=exc.status_code)
+
+    @app.middleware("http")
+    async def _record_and_fail(request: Request, call_next: Any) -> Any:
+        auth = request.headers.get("authorization")
+        body = await request.body()
+        recorded = Recorded(request.method, request.url.path, dict(request.query_params),
+                            json.loads(body) if body else None, auth)  # fmt: skip
+        with gh._lock:
+            gh.requests.append(recorded)
+            failure = next(
+                (f for f in gh._failures if not f.path or f.path in request.url.path), None
+            )
+            if failure:
+                gh._failures.remove(failure)
+        if failure:
+            return JSONResponse(
+                {"message": failure.message}, failure.status, headers=failure.headers
+            )
+        token = (auth or "").split(" ")[-1]
+        if gh.tokens and token not in gh.tokens and not request.url.path.startswith("/app/"):
+            return JSONResponse({"message": "Bad credentials"}, 401)
+        response = await call_next(request)
+        for (method, part), seconds in list(gh.delays.items()):
+            if request.method == method and part in request.url.path:
+                # done, but the answer is slow: lets a test kill the client after the effect
+                await asyncio.sleep(seconds)
+        return response
+
+    @app.post("/app/installations/{installation}/access_tokens", status_code=201)
+    async def access_token(installation: int, request: Request) -> dict[str, Any]:
+        if not (request.headers.get("authorization") or "").startswith("Bearer "):
+            raise HTTPException(401, "A JSON web token could not be decoded")
+        token = f"ghs_{hashlib.sha1(str(next(_ids)).encode()).hexdigest()}"
+        gh.installation_tokens.append(token)
+        if gh.tokens:
+            gh.tokens.add(token)
+        return {"token": token, "expires_at": "2999-01-01T00:00:00Z", "permissions": {}}
+
+    @app.get(R)
+    async def get_repo(owner: str, name: str) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        return {"id": repo.id, "name": name, "full_name": repo.full_name, "owner": gh.user(owner),
+                "url": gh.api(f"/repos/{repo.full_name}"), "private": False, "default_branch": "main"}  # fmt: skip
+
+    @app.get(R + "/git/trees/{rev}")
+    async def get_tree(
+        owner: str, name: str, rev: str, recursive: str | None = None
+    ) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        sha = repo.refs.get(f"refs/heads/{rev}", rev)
+        sha = repo.commits.get(sha, sha)
+        if sha not in repo.trees:
+            raise HTTPException(404, "Not Found")
+        entries = _listing(repo, sha, "") if recursive else repo.trees[sha]
+        truncated = bool(recursive) and repo.truncate_trees
+        return {"sha": sha, "url": gh.api(f"/repos/{repo.full_name}/git/trees/{sha}"),
+                "tree": entries[:1] if truncated else entries, "truncated": truncated}  # fmt: skip
+
+    @app.get(R + "/git/blobs/{sha}")
+    async def get_blob(owner: str, name: str, sha: str) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        if sha not in repo.blobs:
+            raise HTTPException(404, "Not Found")
+        data = repo.blobs[sha]
+        return {"sha": sha, "size": len(data), "encoding": "base64", "url": gh.api(f"/repos/{repo.full_name}/git/blobs/{sha}"),
+                "content": base64.encodebytes(data).decode()}  # fmt: skip
+
+    @app.get(R + "/pulls/{number}/files")
+    async def pull_files(owner: str, name: str, number: int, request: Request) -> JSONResponse:
+        pull = gh.repo(owner, name).pulls.get(number)
+        if pull is None:
+            raise HTTPException(404, "Not Found")
+        files = [
+            {"sha": "0" * 40, "additions": 1, "deletions": 0, "changes": 1, **f}
+            for f in pull["files"]
+        ]
+        return _page(gh, request, files)
+
+    @app.get(R + "/issues/{number}/comments")
+    async def list_comments(owner: str, name: str, number: int, request: Request) -> JSONResponse:
+        repo = gh.repo(owner, name)
+        return _page(gh, request, [gh.comment_json(repo, c) for c in repo.comments.get(number, [])])
+
+    @app.post(R + "/issues/{number}/comments", status_code=201)
+    async def create_comment(owner: str, name: str, number: int, body: JSONBody) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        return gh.comment_json(
+            repo, _comment(repo, repo.add_comment(number, body["body"], "govbot[bot]"))
+        )
+
+    @app.patch(R + "/issues/comments/{comment_id}")
+    async def edit_comment(
+        owner: str, name: str, comment_id: int, body: JSONBody
+    ) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        comment = _comment(repo, comment_id)
+        comment["body"] = body["body"]
+        return gh.comment_json(repo, comment)
+
+    @app.get(R + "/commits/{ref}/check-runs")
+    async def list_check_runs(
+        owner: str, name: str, ref: str, request: Request, check_name: str | None = None
+    ) -> JSONResponse:
+        repo = gh.repo(owner, name)
+        runs = [
+            r for r in repo.check_runs if r["head_sha"] == ref and check_name in (None, r["name"])
+        ]
+        return _page(gh, request, [gh.check_run_json(repo, r) for r in runs], key="check_runs")
+
+    @app.post(R + "/check-runs", status_code=201)
+    async def create_check_run(owner: str, name: str, body: JSONBody) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        if gh.checks_forbidden:
+            raise HTTPException(403, "Resource not accessible by integration")
+        run = {"id": next(_ids), "name": body["name"], "head_sha": body["head_sha"], "status": "queued",
+               "conclusion": None, "started_at": NOW, "completed_at": None, "output": {}, "annotations": [], "app_id": gh.app_id}  # fmt: skip
+        repo.check_runs.append(run)
+        return gh.check_run_json(repo, _update_run(run, body))
+
+    @app.patch(R + "/check-runs/{run_id}")
+    async def update_check_run(
+        owner: str, name: str, run_id: int, body: JSONBody
+    ) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        run = next((r for r in repo.check_runs if r["id"] == run_id), None)
+        if run is None:
+            raise HTTPException(404, "Not Found")
+        return gh.check_run_json(repo, _update_run(run, body))
+
+    @app.post(R + "/statuses/{sha}", status_code=201)
+    async def create_status(owner: str, name: str, sha: str, body: JSONBody) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        if (
+            body.get("state") not in ("error", "failure", "pending", "success")
+            or len(body.get("description") or "") > 140
+        ):
+            raise HTTPException(422, "Validation Failed")
+        status = {"id": next(_ids), "sha": sha, "state": body["state"], "context": body.get("context", "default"),
+                  "description": body.get("description"), "url": gh.api(f"/repos/{repo.full_name}/statuses/{sha}"),
+                  "created_at": NOW, "updated_at": NOW}  # fmt: skip
+        repo.statuses.append(status)
+        return status
+
+    @app.get(R + "/git/ref/{ref:path}")
+    async def get_ref(owner: str, name: str, ref: str) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        if f"refs/{ref}" not in repo.refs:
+            raise HTTPException(404, "Not Found")
+        return _ref_json(gh, repo, f"refs/{ref}")
+
+    @app.post(R + "/git/refs", status_code=201)
+    async def create_ref(owner: str, name: str, body: JSONBody) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        if body["ref"] in repo.refs:
+            raise HTTPException(422, "Reference already exists")
+        repo.refs[body["ref"]] = body["sha"]
+        return _ref_json(gh, repo, body["ref"])
+
+    @app.post(R + "/git/tags", status_code=201)
+    async def create_tag(owner: str, name: str, body: JSONBody) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        sha = git_sha("tag", json.dumps(body, sort_keys=True).encode())
+        repo.tag_objects[sha] = {k: body[k] for k in ("tag", "message", "object", "type")}
+        return _tag_json(gh, repo, sha)
+
+    @app.get(R + "/git/tags/{sha}")
+    async def get_tag(owner: str, name: str, sha: str) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        if sha not in repo.tag_objects:
+            raise HTTPException(404, "Not Found")
+        return _tag_json(gh, repo, sha)
+
+    return app
+
+
+def _listing(repo: FakeRepo, tree_sha: str, prefix: str) -> list[dict[str, Any]]:
+    """A recursive tree listing: every entry (directories too) with its full path."""
+    out = []
+    for e in repo.trees[tree_sha]:
+        out.append({**e, "path": prefix + e["path"]})
+        if e["type"] == "tree":
+            out += _listing(repo, e["sha"], f"{prefix}{e['path']}/")
+    return out
+
+
+def _comment(repo: FakeRepo, comment_id: int) -> dict[str, Any]:
+    for comments in repo.comments.values():
+        for c in comments:
+            if c["id"] == comment_id:
+                return c
+    raise HTTPException(404, "Not Found")
+
+
+def _update_run(run: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """Apply a create/update body as GitHub does: annotations are appended, at most 50 a request."""
+    output = body.get("output")
+    if output is not None:
+        if not {"title", "summary"} <= output.keys() or len(output.get("annotations", [])) > 50:
+            raise HTTPException(422, "Validation Failed")
+        run["annotations"] += output.get("annotations", [])
+        run["output"] = {k: output[k] for k in ("title", "summary")} | {"text": output.get("text")}
+    for key in ("status", "conclusion", "completed_at"):
+        if key in body:
+            run[key] = body[key]
+    return run
+
+
+def _ref_json(gh: FakeGitHub, repo: FakeRepo, ref: str) -> dict[str, Any]:
+    sha = repo.refs[ref]
+    kind = "tag" if sha in repo.tag_objects else "commit"
+    return {"ref": ref, "url": gh.api(f"/repos/{repo.full_name}/git/{ref}"),
+            "object": {"type": kind, "sha": sha, "url": gh.api(f"/repos/{repo.full_name}/git/{kind}s/{sha}")}}  # fmt: skip
+
+
+def _tag_json(gh: FakeGitHub, repo: FakeRepo, sha: str) -> dict[str, Any]:
+    t = repo.tag_objects[sha]
+    return {"sha": sha, "tag": t["tag"], "message": t["message"], "url": gh.api(f"/repos/{repo.full_name}/git/tags/{sha}"),
+            "object": {"type": t["type"], "sha": t["object"], "url": gh.api(f"/repos/{repo.full_name}/git/commits/{t['object']}")}}  # fmt: skip
+
+
+def _page(
+    gh: FakeGitHub, request: Request, items: list[Any], key: str | None = None
+) -> JSONResponse:
+    """One page of ``items``, with the Link header PyGithub follows to the next."""
+    per_page = int(request.query_params.get("per_page", 30))
+    page = int(request.query_params.get("page", 1))
+    chunk = items[(page - 1) * per_page : page * per_page]
+    headers = {}
+    if page * per_page < len(items):
+        query = urlencode({**request.query_params, "page": str(page + 1)})
+        headers["Link"] = f'<{gh.url}{request.url.path}?{query}>; rel="next"'
+    return JSONResponse({"total_count": len(items), key: chunk} if key else chunk, headers=headers)
+
+
+@contextmanager
+def github_server() -> Iterator[FakeGitHub]:
+    """Serve a fresh FakeGitHub on 127.0.0.1 (a free port) in a background thread."""
+    gh = FakeGitHub()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    gh.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    config = uvicorn.Config(
+        gh.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the fake GitHub server did not start")
+        time.sleep(0.01)
+    try:
+        yield gh
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@pytest.fixture
+def fake_github() -> Iterator[FakeGitHub]:
+    with github_server() as gh:
+        yield gh

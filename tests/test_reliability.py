@@ -1,0 +1,164 @@
+"""Reliability against the real GitHub adapter (PyGithub over HTTP to a local fake forge).
+
+A worker killed with SIGKILL after its posts reached the forge but before it
+recorded them, then a worker that takes the delivery over: the forge ends with
+one check run and one comment. A forge answering 500s and rate limits for a
+while: the delivery is retried until it gets through.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from govbot.core.yamlio import dump, parse_bytes
+from govbot.snapshots import read_directory
+from govbot.store import inbox
+from govbot.store.models import CheckResultRow, ReportRow
+from tests.conftest import REPO
+from tests.fakes.github_server import FakeGitHub, github_server
+
+BASE, HEAD = "b" * 40, "c" * 40
+
+
+@pytest.fixture
+def fake_github() -> Iterator[FakeGitHub]:
+    with github_server() as gh:
+        yield gh
+
+
+def seed(gh: FakeGitHub) -> None:
+    files = read_directory(REPO)
+    head = dict(files)
+    g = copy.deepcopy(parse_bytes("next", files["guidelines/next.yaml"]).data)
+    g["components"]["os_powered_compute"]["capabilities"]["required"].remove("compute-servers-lock")
+    head["guidelines/next.yaml"] = dump(g).encode()
+    repo = gh.add_repo("governance/guidelines")
+    repo.commit(BASE, files, branch="main")
+    repo.commit(HEAD, head)
+    repo.add_pull(7, HEAD, BASE, ["guidelines/next.yaml"])
+
+
+def opened() -> bytes:
+    return json.dumps(
+        {
+            "action": "opened",
+            "number": 7,
+            "pull_request": {
+                "number": 7,
+                "title": "drop a capability",
+                "user": {"login": "contributor"},
+                "updated_at": "2026-01-01T00:00:00Z",
+                "base": {"ref": "main", "sha": BASE},
+                "head": {"ref": "topic", "sha": HEAD},
+            },
+            "repository": {"full_name": "governance/guidelines"},
+        }
+    ).encode()
+
+
+def worker_env(engine: Any, gh: FakeGitHub, tmp_path: Path) -> dict[str, str]:
+    url = engine.url.render_as_string(hide_password=False)
+    if engine.dialect.name == "postgresql":
+        url += f"?options=-csearch_path%3D{engine.dialect.default_schema_name}"
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "GOVBOT_GITHUB_TOKEN": "test-token",
+        "GOVBOT_GITHUB_API_URL": gh.url,
+        "GOVBOT_WORKER_LEASE_SECONDS": "2",
+        "GOVBOT_CACHE_DIR": str(tmp_path / "cache"),
+    }
+
+
+def test_a_worker_killed_after_posting_causes_no_double_report(
+    engine: Any, fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    seed(fake_github)
+    with engine.begin() as conn:
+        inbox.record(conn, "github", "d-1", "pull_request", "opened", opened())
+    fake_github.delays[("POST", "/issues/7/comments")] = 60  # the comment is made, the answer hangs
+    env = worker_env(engine, fake_github, tmp_path)
+    doomed = subprocess.Popen(
+        [sys.executable, "-m", "govbot", "worker"], env=env, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while not fake_github.calls("POST", "/issues/7/comments"):
+        assert time.monotonic() < deadline and doomed.poll() is None, (
+            "the worker never reached the forge"
+        )
+        time.sleep(0.05)
+    time.sleep(0.2)
+    os.kill(doomed.pid, signal.SIGKILL)
+    doomed.wait()
+    fake_github.delays.clear()
+    time.sleep(2.2)  # the dead worker's lease runs out
+    done = subprocess.run(
+        [sys.executable, "-m", "govbot", "worker", "--once"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    repo = fake_github.repos["governance/guidelines"]
+    assert len(repo.check_runs) == 1, repo.check_runs
+    assert repo.check_runs[0]["conclusion"] == "failure"
+    assert len(repo.comments[7]) == 1
+    assert "compute-servers-lock" in repo.comments[7][0]["body"]
+    assert inbox.counts(engine) == {"done": 1}
+    with engine.connect() as conn:
+        assert len(conn.execute(select(CheckResultRow.__table__)).all()) == 1  # type: ignore[attr-defined]
+        reports = conn.execute(select(ReportRow.__table__)).all()  # type: ignore[attr-defined]
+    assert sorted(r.kind for r in reports) == ["check", "comment"] and not any(
+        r.dry_run for r in reports
+    )
+
+
+def test_a_forge_failing_for_a_while_is_retried_until_it_answers(
+    engine: Any, fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    seed(fake_github)
+    with engine.begin() as conn:
+        inbox.record(conn, "github", "d-2", "pull_request", "opened", opened())
+    # more failures than the adapter's own retries absorb: the inbox must retry the delivery
+    fake_github.fail_next(8, status=500, path="/check-runs")
+    fake_github.fail_next(
+        2,
+        status=403,
+        path="/check-runs",
+        headers={"Retry-After": "1"},
+        message="API rate limit exceeded",
+    )
+    env = worker_env(engine, fake_github, tmp_path)
+    statuses = []
+    for _ in range(6):
+        statuses.append(inbox.counts(engine))
+        subprocess.run(
+            [sys.executable, "-m", "govbot", "worker", "--once"],
+            env=env,
+            capture_output=True,
+            timeout=120,
+        )
+        if inbox.counts(engine) == {"done": 1}:
+            break
+        from govbot.store.models import Delivery
+
+        with engine.begin() as conn:  # skip the backoff wait instead of sleeping through it
+            conn.execute(
+                Delivery.__table__.update().values(available_at=Delivery.__table__.c.received_at)
+            )  # type: ignore[attr-defined]
+    assert inbox.counts(engine) == {"done": 1}, statuses
+    repo = fake_github.repos["governance/guidelines"]
+    assert len(repo.check_runs) == 1 and len(repo.comments[7]) == 1
