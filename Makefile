@@ -1,6 +1,6 @@
-# Two commands for a newcomer: `make run` (set up + run govbot on the bundled
-# data) and `make test` (set up + every check CI runs). Both create .venv from
-# nothing the first time.
+# Two commands for a newcomer: `make run` (set up + run the bot on the
+# embedded default: SQLite, the bundled data, dry-run) and `make test` (set up
+# + every check CI runs). Both create .venv from nothing the first time.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -15,7 +15,7 @@ $(BIN)/govbot: pyproject.toml
 
 run: $(BIN)/govbot
 	$(BIN)/govbot validate --severity error
-	$(BIN)/govbot mustpass 2020.06 --target compute | head -n 5
+	$(BIN)/govbot up
 
 lint: $(BIN)/govbot
 	$(BIN)/ruff check .

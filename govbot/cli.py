@@ -146,6 +146,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.what == "webhooks":
+        from govbot import bench_webhooks
+
+        return bench_webhooks.main(args)
     if args.what == "check":
         from govbot import bench_check
 
@@ -243,14 +247,23 @@ def build_parser() -> argparse.ArgumentParser:
         c.set_defaults(func=func)
 
     from govbot.service.cli_args import add_commands
+    from govbot.timeline_cli import add_command as add_timeline
 
     add_commands(sub)
+    add_timeline(sub)
 
     b = sub.add_parser("bench", help="measure govbot against a baseline, in one run")
-    b.add_argument("what", choices=["validate", "check"])
+    b.add_argument("what", choices=["validate", "check", "webhooks"])
     b.add_argument("--repo", help="corpus repo (default: the bundled guidelines)")
     b.add_argument("--scale", type=int, default=10, help="size of the synthetic repo, in corpora")
     b.add_argument("--repeat", type=int, default=3, help="runs per figure (best is reported)")
+    b.add_argument("--duration", type=float, default=5.0, help="webhooks: seconds per measured run")
+    b.add_argument("--concurrency", type=int, default=32, help="webhooks: keep-alive connections")
+    b.add_argument(
+        "--database",
+        choices=["sqlite", "postgres", "both"],
+        help="webhooks: default both if PostgreSQL answers",
+    )
     b.set_defaults(func=cmd_bench)
     return p
 

@@ -31,6 +31,9 @@ ADDON_SCHEMA = "add-on.schema.json"
 POLICY_SCHEMAS = {
     "policies/validation.yaml": "policy.schema.json",
     "policies/rules.yaml": "rules.schema.json",
+    "policies/committee.yaml": "committee.schema.json",
+    "policies/voting.yaml": "voting.schema.json",
+    "policies/timeline.yaml": "timeline.schema.json",
 }
 POLICY_FILE = "policies/validation.yaml"
 

@@ -244,9 +244,9 @@ def sample_deliveries(repo: Path, examples: Path | None) -> list[tuple[str, dict
         )
     ]
     if examples is not None:
-        for group in json.loads(examples.read_text()):
-            for example in group.get("examples", []):
-                out.append((group["name"], example))
+        # {event: [payload, ...]}, the layout of @octokit/webhooks' examples
+        for event, payloads in json.loads(examples.read_text()).items():
+            out.extend((event, payload) for payload in payloads)
     return out
 
 

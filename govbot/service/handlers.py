@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from govbot.core import report
@@ -108,6 +108,7 @@ def _proposal(
             head_sha=event.head_sha,
             title=event.title,
             url=event.url,
+            opened_at=event.at or utcnow(),
         )
     )
     base_rev = event.base_sha or event.base_ref
@@ -230,7 +231,9 @@ def apply(
     reviews = Review.__table__  # type: ignore[attr-defined]
     for values in effects.reviews:
         stmt = _insert(conn, reviews, {"state": "open", "title": "", "url": "", **values})
-        update = {k: stmt.excluded[k] for k in values if k != "key"}
+        update: dict[str, Any] = {k: stmt.excluded[k] for k in values if k != "key"}
+        if "opened_at" in values:  # the first proposal starts the review clock; updates keep it
+            update["opened_at"] = func.coalesce(reviews.c.opened_at, stmt.excluded.opened_at)
         # the newest event wins: an older delivery processed late does not roll the state back
         conn.execute(
             stmt.on_conflict_do_update(

@@ -58,6 +58,7 @@ class Review(SQLModel, table=True):
     title: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     url: str = Field(default="", max_length=500)
     updated_at: datetime = Field(default_factory=utcnow)
+    opened_at: datetime | None = None  # starts the minimum review time
 
 
 class CheckResultRow(SQLModel, table=True):
@@ -111,3 +112,53 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=64)
     subject: str = Field(max_length=300)
     detail: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+
+
+class BallotRow(SQLModel, table=True):
+    """One vote, withdrawal, hold or unhold, as cast on a review (append-only)."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (
+        UniqueConstraint(
+            "review_key", "forge", "account", "kind", "source", "at", name="uq_ballots_act"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_key: str = Field(max_length=300, index=True)
+    forge: str = Field(max_length=16)
+    account: str = Field(max_length=200)
+    kind: str = Field(max_length=16)  # vote|withdraw|hold|unhold
+    value: int | None = None
+    source: str = Field(max_length=64)
+    head_sha: str | None = Field(default=None, max_length=64)
+    at: datetime
+
+
+class VoteResultRow(SQLModel, table=True):
+    """The latest tally of a review: what the vote check shows."""
+
+    __tablename__ = "vote_results"
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_key: str = Field(max_length=300, unique=True)
+    head_sha: str | None = Field(default=None, max_length=64)
+    vote_class: str = Field(max_length=64)
+    state: str = Field(max_length=16)  # pending|passed|failed|blocked|held
+    earliest_decision: datetime | None = None
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    computed_at: datetime = Field(default_factory=utcnow)
+
+
+class ClockEvent(SQLModel, table=True):
+    """A scheduled act of the clock; the unique key makes it happen once, whatever runs it."""
+
+    __tablename__ = "clock_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=400, unique=True)  # e.g. reminder:<review>:<deadline>
+    kind: str = Field(max_length=32)
+    subject: str = Field(max_length=300)
+    due_at: datetime
+    done_at: datetime = Field(default_factory=utcnow)
+    done_by: str = Field(max_length=128)

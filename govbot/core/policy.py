@@ -1,0 +1,347 @@
+"""Who decides and by which rule: the committee roster and the voting policy.
+
+Both are YAML in the governed repo (``policies/committee.yaml``,
+``policies/voting.yaml``) and are read from the *base* branch, so a change
+cannot vote itself in under rules it introduces. The loaders assume
+schema-valid data (the validator reports defects with their line), yet fall
+back to defaults instead of raising: the bot must keep answering while a
+policy file is broken, and the schema check is what makes the breakage loud.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, tzinfo
+from fnmatch import translate
+from fractions import Fraction
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from govbot.core.diff import Change
+
+FORGES = ("github", "gerrit")
+CASE_INSENSITIVE = frozenset({"github"})
+"""GitHub logins ignore case (a ``/vote`` by ``Chair-Alice`` is ``chair-alice``); Gerrit's do not."""
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    description: str = ""
+    may: frozenset[str] = frozenset()  # actions: "hold", "release" (lift anyone's hold)
+
+
+DEFAULT_ROLES = (
+    Role("chair", "Co-chair: a core reviewer (2017A B4)", frozenset({"hold", "release"})),
+    Role("member", "Voting member of the committee"),
+)
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    github: str | None = None
+    gerrit: str | None = None
+    roles: tuple[str, ...] = ()
+    term_from: date | None = None
+    term_until: date | None = None
+
+    def account(self, forge: str) -> str | None:
+        return {"github": self.github, "gerrit": self.gerrit}.get(forge)
+
+    def standing(self, at: datetime) -> str:
+        """Whether the member sits at ``at``: "member", "term ended" or "term not started".
+
+        Terms are whole UTC days, both ends included, so "until 2024-12-31"
+        still counts a vote cast late on New Year's Eve in UTC wherever the
+        committee sits: one clock for everyone avoids arguing over midnight.
+        """
+        day = at.astimezone(UTC).date()
+        if self.term_from is not None and day < self.term_from:
+            return "term not started"
+        if self.term_until is not None and day > self.term_until:
+            return "term ended"
+        return "member"
+
+
+def _norm(forge: str, account: str) -> str:
+    return account.casefold() if forge in CASE_INSENSITIVE else account
+
+
+@dataclass(frozen=True)
+class Committee:
+    """The roster, indexed once: each lookup is a dict probe, whatever the size.
+
+    An account may appear in several entries (a member re-elected after a
+    gap); the entry whose term covers the moment wins.
+    """
+
+    members: tuple[Member, ...] = ()
+    roles: tuple[Role, ...] = DEFAULT_ROLES
+    timezone: str = "UTC"
+    _index: dict[tuple[str, str], tuple[Member, ...]] = field(init=False, repr=False, compare=False)
+    _roles: dict[str, Role] = field(init=False, repr=False, compare=False)
+    by_name: tuple[Member, ...] = field(init=False, repr=False, compare=False)
+    tz: tzinfo = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index: dict[tuple[str, str], list[Member]] = {}
+        for m in self.members:
+            for forge in FORGES:
+                account = m.account(forge)
+                if account:
+                    index.setdefault((forge, _norm(forge, account)), []).append(m)
+        try:
+            tz: tzinfo = ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # unknown or malformed: UTC
+            tz = UTC
+        by_name = sorted(self.members, key=lambda m: (m.name.casefold(), m.name))
+        set_ = object.__setattr__
+        set_(self, "_index", {k: tuple(v) for k, v in index.items()})
+        set_(self, "_roles", {r.name: r for r in self.roles})
+        set_(self, "by_name", tuple(by_name))
+        set_(self, "tz", tz)
+
+    def entry_for(self, forge: str, account: str, at: datetime) -> tuple[Member | None, str]:
+        """The roster entry of an account and its standing at ``at``.
+
+        The standing is "member", "term ended", "term not started" or "not on
+        the committee"; an entry is returned even when its term does not cover
+        ``at``, so a table can say *why* a vote stopped counting.
+        """
+        found, standing = None, "not on the committee"
+        for m in self._index.get((forge, _norm(forge, account)), ()):
+            standing = m.standing(at)
+            if standing == "member":
+                return m, standing
+            found = m
+        return found, standing
+
+    def member_for(self, forge: str, account: str, at: datetime) -> Member | None:
+        member, standing = self.entry_for(forge, account, at)
+        return member if standing == "member" else None
+
+    def may(self, member: Member, action: str) -> bool:
+        return any(action in self._roles[r].may for r in member.roles if r in self._roles)
+
+    def roles_that_may(self, action: str) -> tuple[str, ...]:
+        return tuple(r.name for r in self.roles if action in r.may)
+
+    @classmethod
+    def from_data(cls, data: Any) -> Committee:
+        d = _d(data)
+        raw_roles = _d(d.get("roles"))
+        roles = (
+            tuple(
+                Role(
+                    str(n), str(_d(b).get("description") or ""), frozenset(_strs(_d(b).get("may")))
+                )
+                for n, b in raw_roles.items()
+            )
+            if raw_roles
+            else DEFAULT_ROLES
+        )
+        members = tuple(m for m in map(_member, _l(d.get("members"))) if m is not None)
+        tz = d.get("timezone")
+        return cls(members, roles, tz if isinstance(tz, str) and tz else "UTC")
+
+
+def _member(data: Any) -> Member | None:
+    d = _d(data)
+    name = d.get("name")
+    if not isinstance(name, str) or not name:
+        return None
+    term = _d(d.get("term"))
+    return Member(
+        name=name,
+        github=_str(d.get("github")),
+        gerrit=_str(d.get("gerrit")),
+        roles=tuple(_strs(d.get("roles"))),
+        term_from=_date(term.get("from")),
+        term_until=_date(term.get("until")),
+    )
+
+
+@dataclass(frozen=True)
+class VoteRule:
+    """What a review needs to pass; see schemas/voting.schema.json for each field."""
+
+    quorum: int = 1
+    ratio: Fraction = Fraction(1, 2)
+    of: str = "cast"  # "cast": of binding non-zero votes; "committee": of active members
+    strict: bool = False  # True: more than ``ratio`` (a majority), not at least
+    approvals: tuple[tuple[str, int], ...] = ()
+    veto: frozenset[str] = frozenset()
+    min_days_open: float = 0.0
+    stale_on_change: bool = True
+
+    def describe_threshold(self) -> str:
+        whom = "the committee" if self.of == "committee" else "binding votes cast"
+        return f"{'more than' if self.strict else 'at least'} {self.ratio} of {whom}"
+
+
+@dataclass(frozen=True)
+class ChangePattern:
+    """``kind[@path][:after]``, e.g. ``guideline.field@status:approved``.
+
+    ``path`` is the Change's key path joined with dots; path and after are
+    fnmatch patterns, and ``after`` is compared with the value as YAML writes
+    it (``null``, ``true``, ``approved``).
+    """
+
+    kind: str
+    path: str | None = None
+    after: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> ChangePattern:
+        head, _, after = text.partition(":")
+        kind, _, path = head.partition("@")
+        return cls(kind, path or None, after if ":" in text else None)
+
+    def matches(self, c: Change) -> bool:
+        if c.kind != self.kind:
+            return False
+        if self.path is not None and not _glob(self.path).match(".".join(map(str, c.path))):
+            return False
+        return self.after is None or bool(_glob(self.after).match(_scalar(c.after)))
+
+
+@dataclass(frozen=True)
+class VoteClass:
+    """A kind of change and its rule. It matches when any path glob matches a
+    changed path or any change pattern matches a change; an empty ``match``
+    matches nothing (such a class is only reached as the default)."""
+
+    name: str
+    rule: VoteRule = VoteRule()
+    description: str = ""
+    paths: tuple[str, ...] = ()
+    changes: tuple[ChangePattern, ...] = ()
+
+    def matches(self, paths: list[str], changes: list[Change]) -> bool:
+        globs = [_glob(p) for p in self.paths]
+        return any(g.match(p) for g in globs for p in paths) or any(
+            pat.matches(c) for pat in self.changes for c in changes
+        )
+
+
+FALLBACK = VoteClass(
+    "default", VoteRule(strict=True), "built-in: the voting policy names no usable default"
+)
+
+
+@dataclass(frozen=True)
+class VotingPolicy:
+    classes: tuple[VoteClass, ...] = ()
+    default_class: str = FALLBACK.name
+
+    def classify(self, paths: Iterable[str], changes: Iterable[Change]) -> VoteClass:
+        """The first class that matches, else the default class."""
+        paths, changes = list(paths), list(changes)
+        for vc in self.classes:
+            if vc.matches(paths, changes):
+                return vc
+        return self.default
+
+    @property
+    def default(self) -> VoteClass:
+        return next((c for c in self.classes if c.name == self.default_class), FALLBACK)
+
+    @classmethod
+    def from_data(cls, data: Any) -> VotingPolicy:
+        d = _d(data)
+        classes = tuple(c for c in map(_vote_class, _l(d.get("classes"))) if c is not None)
+        default = d.get("default_class")
+        return cls(classes, default if isinstance(default, str) else FALLBACK.name)
+
+
+def _vote_class(data: Any) -> VoteClass | None:
+    d = _d(data)
+    name = d.get("name")
+    if not isinstance(name, str) or not name:
+        return None
+    match = _d(d.get("match"))
+    return VoteClass(
+        name=name,
+        rule=_rule(d.get("rule")),
+        description=str(d.get("description") or ""),
+        paths=tuple(_strs(match.get("paths"))),
+        changes=tuple(ChangePattern.parse(s) for s in _strs(match.get("changes"))),
+    )
+
+
+def _rule(data: Any) -> VoteRule:
+    d, default = _d(data), VoteRule()
+    threshold = _d(d.get("threshold"))
+    approvals = _d(d.get("approvals"))
+    return VoteRule(
+        quorum=_int(d.get("quorum"), default.quorum),
+        ratio=_ratio(threshold.get("ratio"), default.ratio),
+        of=str(threshold["of"]) if threshold.get("of") in ("cast", "committee") else default.of,
+        strict=threshold.get("strict", not threshold) is True,  # no threshold: a majority
+        approvals=tuple(sorted((str(r), n) for r, v in approvals.items() if (n := _int(v, 0)) > 0)),
+        veto=frozenset(_strs(d.get("veto"))),
+        min_days_open=max(0.0, _num(d.get("min_days_open"), default.min_days_open)),
+        stale_on_change=d.get("stale_on_change") is not False,  # the safe default
+    )
+
+
+def _ratio(value: Any, default: Fraction) -> Fraction:
+    """A number or "n/d"; numbers are exact decimals (0.667 is 667/1000: write 2/3)."""
+    try:
+        if isinstance(value, bool):
+            return default
+        r = Fraction(str(value)) if isinstance(value, (int, float, str)) else default
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return default
+    return r if 0 < r <= 1 else default
+
+
+def _scalar(v: Any) -> str:
+    return "null" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+
+
+@cache
+def _glob(pattern: str) -> re.Pattern[str]:
+    """fnmatch, case-sensitive, compiled once per pattern (``*`` crosses ``/``)."""
+    return re.compile(translate(pattern))
+
+
+def _d(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
+def _l(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else []
+
+
+def _str(v: Any) -> str | None:
+    return v if isinstance(v, str) and v else None
+
+
+def _strs(v: Any) -> list[str]:
+    return [x for x in _l(v) if isinstance(x, str)]
+
+
+def _int(v: Any, default: int) -> int:
+    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else default
+
+
+def _num(v: Any, default: float) -> float:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else default
+
+
+def _date(v: Any) -> date | None:
+    """YAML 1.2 (ryaml) gives "2024-01-31"; PyYAML gives a date. A bad value is no bound."""
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    try:
+        return date.fromisoformat(v) if isinstance(v, str) else None
+    except ValueError:
+        return None

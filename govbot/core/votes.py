@@ -1,0 +1,322 @@
+"""Counting a committee's votes on one review: pure, deterministic and cheap.
+
+The scheduler re-tallies every open review on each tick, so :func:`tally`
+takes everything as arguments (``now`` included), touches no clock or store,
+and costs one stable sort of the ballots (linear when they arrive in order)
+plus one pass over the roster to list who has not voted. Each person's latest
+act counts (ties at one instant go to the later input), and membership is
+judged once, at ``committee_at`` (default ``now``): someone who left the
+committee stops counting on every ballot, including the ones already cast.
+
+Precedence of states: held > blocked > pending > passed | failed. "failed"
+means that, once the minimum time is over, the rule cannot be met even if
+every active member without a counted vote voted +1: passing would need
+someone to change a vote already cast. This holds for ``of: cast`` too (votes
+against can outnumber what the missing members could add), and since people
+can still change their votes, "failed" is reported, never enforced, here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from govbot.core.policy import Committee, Member, VoteRule
+
+KINDS = ("vote", "withdraw", "hold", "unhold")
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """One recorded act; ``value`` is the raw vote (Gerrit's +2 stays +2)."""
+
+    forge: str
+    account: str
+    kind: str
+    value: int | None
+    at: datetime
+    head_sha: str | None = None  # None: not tied to a revision (counts on any head)
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"ballot kind {self.kind!r} is not one of {KINDS}")
+        _aware(self.at, "ballot time")
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    account: str
+    roles: tuple[str, ...]
+    vote: str  # as shown: "+1", "-2", "0", "—"
+    binding: bool
+    why: str
+    member: bool  # has a roster entry (current or past): sorts among the members
+
+
+@dataclass(frozen=True)
+class Counts:
+    yes: int = 0
+    no: int = 0
+    abstain: int = 0
+
+
+@dataclass(frozen=True)
+class Needed:
+    quorum: int = 0  # more binding non-zero votes
+    threshold: int | None = 0  # more binding +1; None: new +1 votes alone cannot reach it
+    approvals: tuple[tuple[str, int], ...] = ()  # (role, more +1 votes from that role)
+
+
+@dataclass(frozen=True)
+class Ignored:
+    account: str
+    kind: str
+    at: datetime
+    why: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str  # "held" | "blocked" | "pending" | "passed" | "failed"
+    rows: tuple[Row, ...]
+    counts: Counts
+    needed: Needed
+    missing: tuple[str, ...]  # active members without a counted vote, by name
+    earliest_decision: datetime | None  # None once the minimum time is over
+    decision_from: datetime  # opened_at + min_days_open, in UTC, always
+    explanation: str
+    rule: VoteRule
+    holds: tuple[str, ...] = ()  # names of the members holding the review
+    blocked_by: tuple[str, ...] = ()
+    ignored: tuple[Ignored, ...] = ()
+
+
+def tally(
+    ballots: Iterable[Ballot],
+    committee: Committee,
+    rule: VoteRule,
+    now: datetime,
+    opened_at: datetime,
+    head_sha: str | None,
+    committee_at: datetime | None = None,
+    forge: str | None = None,
+) -> Outcome:
+    """The state of one review under ``rule`` (see the module docstring).
+
+    ``committee_at`` is the moment whose roster counts: ``now`` for an open
+    review, the decision time when re-rendering a closed one. ``forge`` picks
+    the account shown for members who have not voted (default: the ballots').
+    """
+    _aware(now, "now")
+    _aware(opened_at, "opened_at")
+    roster_at = committee_at or now
+    ordered = sorted(ballots, key=lambda b: b.at)  # stable: ties keep input order
+    forge = forge or (ordered[0].forge if ordered else "github")
+    people: dict[tuple[str, str], tuple[tuple[str, str], Member | None, str]] = {}
+    latest: dict[tuple[str, str], Ballot] = {}  # person -> their latest vote or withdrawal
+    holds: dict[tuple[str, str], Ballot] = {}
+    ignored: list[Ignored] = []
+    for b in ordered:
+        if (b.forge, b.account) not in people:
+            m, standing = committee.entry_for(b.forge, b.account, roster_at)
+            key = ("member", m.name) if m else (b.forge, b.account)
+            people[b.forge, b.account] = (key, m, standing)
+        key, m, standing = people[b.forge, b.account]
+        active = m if standing == "member" else None
+        if b.kind in ("vote", "withdraw"):
+            latest[key] = b
+        elif b.kind == "hold":
+            if active is None or not committee.may(active, "hold"):
+                why = standing if active is None else _lacks(committee, active, "hold")
+                ignored.append(Ignored(b.account, "hold", b.at, why))
+            else:
+                holds[key] = b
+        elif active is not None and committee.may(active, "release") and holds:
+            holds.clear()
+        elif key in holds:
+            del holds[key]
+        else:
+            releasers = " or ".join(committee.roles_that_may("release")) or "nobody"
+            why = f"not their hold; only the holder or a {releasers} may release it"
+            ignored.append(
+                Ignored(b.account, "unhold", b.at, why if holds else "nothing is on hold")
+            )
+
+    rows: list[Row] = []
+    counted: set[tuple[str, str]] = set()
+    yes = no = abstain = 0
+    yes_by_role: Counter[str] = Counter()
+    blocked_by: list[str] = []
+    for key, b in latest.items():
+        _, m, standing = people[b.forge, b.account]
+        name, roles = (m.name, m.roles) if m else (b.account, ())
+        shown = (
+            "—" if b.kind == "withdraw" or b.value is None else f"{b.value:+d}" if b.value else "0"
+        )
+        why, binding = standing, False
+        if b.kind == "withdraw":
+            why = "withdrawn"
+        elif standing != "member":
+            pass
+        elif rule.stale_on_change and b.head_sha and head_sha and b.head_sha != head_sha:
+            why = f"stale: cast on {b.head_sha[:7]}"
+        else:
+            binding, value = True, (b.value or 0) and (1 if b.value > 0 else -1)
+            counted.add(key)
+            why = "abstained" if value == 0 else "member"
+            if value > 0:
+                yes += 1
+                yes_by_role.update(set(roles))
+            elif value < 0:
+                no += 1
+                if rule.veto.intersection(roles):
+                    blocked_by.append(name)
+            else:
+                abstain += 1
+        rows.append(Row(name, b.account, roles, shown, binding, why, m is not None))
+
+    missing: list[Member] = []
+    seen: set[str] = set()
+    for m in committee.by_name:  # the one pass over the roster
+        if m.name in seen or m.standing(roster_at) != "member":
+            continue
+        seen.add(m.name)
+        if ("member", m.name) not in counted:
+            missing.append(m)
+            if ("member", m.name) not in latest:
+                account = m.account(forge) or ""  # none on this forge: name only
+                rows.append(Row(m.name, account, m.roles, "—", False, "not voted yet", True))
+    rows.sort(
+        key=lambda r: (
+            (0, r.name.casefold(), r.name) if r.member else (1, r.account.casefold(), r.account)
+        )
+    )
+
+    more_yes = _more_yes(rule, yes, no, len(seen))
+    more_quorum = max(0, rule.quorum - yes - no)
+    missing_roles = Counter(r for m in missing for r in set(m.roles))
+    approvals = tuple((r, n - yes_by_role[r]) for r, n in rule.approvals if n > yes_by_role[r])
+    met = more_yes == 0 and more_quorum == 0 and not approvals
+    reachable = (
+        more_yes is not None
+        and max(more_yes, more_quorum) <= len(missing)
+        and all(n <= missing_roles[r] for r, n in approvals)
+    )
+    decision_from = opened_at.astimezone(UTC) + timedelta(days=rule.min_days_open)
+    early = now < decision_from
+    if holds:
+        state = "held"
+    elif blocked_by:
+        state = "blocked"
+    elif early or (not met and reachable):
+        state = "pending"
+    else:
+        state = "passed" if met else "failed"
+    needed = Needed(more_quorum, more_yes, approvals)
+    votes = f"{yes} for, {no} against, {abstain} abstaining of {len(seen)} members"
+    so_far = f"so far {votes}"
+    if state == "held":
+        releasers = " or ".join(committee.roles_that_may("release")) or "nobody else"
+        text = f"On hold by {', '.join(sorted(n for _, n in holds))}: it stays held until the holder (or a {releasers}) sends /unhold."
+    elif state == "blocked":
+        text = f"Blocked: {', '.join(sorted(blocked_by))} voted -1, and a -1 from a {' or '.join(sorted(rule.veto))} is a veto; it blocks until withdrawn or changed."
+    elif state == "pending" and early:
+        text = f"Pending: the minimum review time of {rule.min_days_open:g} days ends {_fmt(decision_from, UTC)}; {so_far}."
+    elif state == "pending":
+        text = f"Pending: still needs {_needs(needed, rule)}; {so_far}."
+    elif state == "passed":
+        text = f"Passed: {votes}; {rule.describe_threshold()} reached, quorum and approvals met."
+    else:
+        who = f"even if the {len(missing)} members who have not voted voted +1, it"
+        text = f"Failed: {who if missing else 'everyone has voted and it'} would still need {_needs(needed, rule)}; {so_far}."
+    return Outcome(
+        state=state,
+        rows=tuple(rows),
+        counts=Counts(yes, no, abstain),
+        needed=needed,
+        missing=tuple(m.name for m in missing),
+        earliest_decision=decision_from if early else None,
+        decision_from=decision_from,
+        explanation=text,
+        rule=rule,
+        holds=tuple(sorted(name for _, name in holds)),  # only members hold
+        blocked_by=tuple(sorted(blocked_by)),
+        ignored=tuple(ignored),
+    )
+
+
+def render_markdown(outcome: Outcome, committee: Committee) -> str:
+    """The vote table for a check run or a Gerrit message (Markdown)."""
+    when = f"{_fmt(outcome.decision_from, committee.tz)} ({_fmt(outcome.decision_from, UTC)})"
+    deadline = (
+        f"earliest decision {when}"
+        if outcome.earliest_decision is not None
+        else f"minimum review time ended {when}"
+    )
+    lines = [f"**Vote: {outcome.state}** — {deadline}", "", outcome.explanation, ""]
+    lines += ["| Member | Role | Vote | Counts | Why |", "|---|---|---|---|---|"]
+    for r in outcome.rows:
+        who = (
+            f"@{r.account}" if not r.member else f"{r.name} (@{r.account})" if r.account else r.name
+        )
+        cells = [who, ", ".join(r.roles) or "—", r.vote, "yes" if r.binding else "no", r.why]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    lines.append("")
+    still = []
+    needs = _needs(outcome.needed, outcome.rule)
+    if outcome.state in ("pending", "failed") and needs != "nothing more":
+        still.append(f"Needed: {needs}.")
+    if outcome.missing:
+        still.append(f"Still to vote: {', '.join(outcome.missing)}.")
+    for i in outcome.ignored:
+        still.append(f"Ignored: /{i.kind} by @{i.account} ({i.why}).")
+    lines.append(" ".join(still) if still else "Nothing is missing.")
+    return "\n".join(lines) + "\n"
+
+
+def _needs(n: Needed, rule: VoteRule) -> str:
+    parts = []
+    if n.quorum:
+        votes = "vote" if n.quorum == 1 else "votes"
+        parts.append(f"{n.quorum} more binding {votes} for the quorum of {rule.quorum}")
+    if n.threshold is None:
+        parts.append(f"{rule.describe_threshold()}, which new +1 votes alone cannot reach")
+    elif n.threshold:
+        parts.append(f"{n.threshold} more +1 for {rule.describe_threshold()}")
+    parts += [f"{k} more +1 from a {role}" for role, k in n.approvals]
+    return "; ".join(parts) or "nothing more"
+
+
+def _more_yes(rule: VoteRule, yes: int, no: int, size: int) -> int | None:
+    """Extra +1 votes the threshold needs (None: more +1 votes cannot do it).
+
+    Always at least one +1: nothing passes on no support at all.
+    """
+    num, den, s = rule.ratio.numerator, rule.ratio.denominator, int(rule.strict)
+    if rule.of == "committee":
+        needed = (num * size) // den + 1 if rule.strict else -(-(num * size) // den)
+        return max(0, needed - yes, 1 - yes)
+    if num == den:  # unanimity of votes cast: every -1 must go
+        return max(0, 1 - yes) if no == 0 and not rule.strict else None
+    # (yes + k) / (yes + k + no) >= num / den  <=>  (yes + k)(den - num) >= num * no (+1 if strict)
+    needed = -(-(num * no + s) // (den - num))
+    return max(0, needed - yes, 1 - yes)
+
+
+def _lacks(committee: Committee, member: Member, action: str) -> str:
+    roles = ", ".join(member.roles) or "a member without a role"
+    allowed = " or ".join(committee.roles_that_may(action)) or "no role"
+    return f"{roles} may not {action}; a {allowed} may"
+
+
+def _fmt(at: datetime, tz: tzinfo) -> str:
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _aware(at: datetime, what: str) -> None:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware ({at.isoformat()})")

@@ -1,0 +1,400 @@
+"""The webhook receiver: authenticate, store the raw delivery, answer. Nothing else.
+
+A delivery is acknowledged only once it is committed to the inbox, so a 2xx
+means "durably stored"; everything a delivery causes happens later, in a
+worker. The hot path stores the raw bytes as signed (no re-serialised JSON),
+with ``inbox.record``: no ORM objects, no audit row.
+
+The body is read with a size cap (a sender cannot make us buffer more than
+the limit). Checking it (HMAC, JSON, normalisation) takes a fraction of a
+millisecond for a typical delivery, so it runs in the event loop; only large
+bodies go to the threadpool. Writes go through one writer thread that
+commits whatever deliveries are waiting in one transaction (group commit):
+each request still waits for the commit of its own row, but a burst costs
+one commit (one fsync on PostgreSQL) instead of one per delivery, and no
+request thread queues on SQLite's write lock, whose busy handler sleeps.
+
+Run it with ``uvicorn webhooks.app:create_app --factory``. The database must
+be migrated beforehand (``govbot.store.migrate.upgrade``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from contextlib import closing, suppress
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+
+from govbot import __version__
+from govbot.store import inbox
+from webhooks.settings import Settings
+from webhooks.signatures import verify_gerrit, verify_github
+
+log = logging.getLogger("govbot.webhooks")
+
+# Errors that mean "the database cannot take the delivery now": answer 503, the
+# sender (or an operator, with GitHub's "Redeliver") tries again later.
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+MAX_NAME = 64  # the inbox's event/action columns
+MAX_DELIVERY_ID = 128
+
+
+class Queued(BaseModel):
+    status: Literal["queued"]
+    delivery: str
+
+
+class Ignored(BaseModel):
+    status: Literal["ignored"]
+
+
+class Duplicate(BaseModel):
+    status: Literal["duplicate"]
+
+
+class Pong(BaseModel):
+    status: Literal["pong"]
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "unreachable"]
+
+
+def _json(status: int, content: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(content).encode(), status, headers, media_type="application/json")
+
+
+def _problem(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
+    return _json(status, {"detail": detail}, headers)
+
+
+IGNORED = {"status": "ignored"}
+DUPLICATE = {"status": "duplicate"}
+TOO_LARGE = "the body is larger than the receiver accepts"
+INLINE_BYTES = 256 * 1024  # larger bodies are checked in the threadpool, not the event loop
+
+# (source, delivery id, event, action, raw body): the arguments of inbox.record.
+Pending = tuple[str, str, str, str | None, bytes]
+_Job = tuple[Pending, asyncio.AbstractEventLoop, "asyncio.Future[bool]"]
+Outcome = bool | BaseException  # stored / already there, or why it could not be stored
+
+
+def _settle(results: list[tuple[asyncio.Future[bool], Outcome]]) -> None:
+    for future, outcome in results:
+        if future.done():  # the request was cancelled (client gone); a redelivery finds the row
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+
+
+class InboxWriter:
+    """One thread commits the deliveries waiting to be stored in one transaction.
+
+    A caller's future resolves only once the transaction holding its row has
+    committed. The thread exits when idle and the next delivery starts it
+    again, so an app that is not receiving holds no thread.
+    """
+
+    IDLE_SECONDS = 2.0
+    MAX_BATCH = 256
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._jobs: deque[_Job] = deque()
+        self._wake = threading.Condition()
+        self._running = False
+
+    async def store(self, pending: Pending) -> bool:
+        """True when stored, False when already there (a redelivery)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        with self._wake:
+            self._jobs.append((pending, loop, future))
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._run, name="govbot-inbox-writer", daemon=True).start()
+            self._wake.notify()
+        return await future
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                if not self._jobs:
+                    self._wake.wait(self.IDLE_SECONDS)
+                if not self._jobs:
+                    self._running = False
+                    return
+                batch = [self._jobs.popleft() for _ in range(min(len(self._jobs), self.MAX_BATCH))]
+            try:
+                outcomes = self._write([pending for pending, _, _ in batch])
+            except Exception as e:  # a bug; fail these deliveries, but never leave them waiting
+                log.exception("inbox writer failed")
+                outcomes = [e] * len(batch)
+            # One wake-up per event loop, not one per delivery: each is a syscall.
+            by_loop: dict[
+                asyncio.AbstractEventLoop, list[tuple[asyncio.Future[bool], Outcome]]
+            ] = {}
+            for (_, loop, future), outcome in zip(batch, outcomes, strict=True):
+                by_loop.setdefault(loop, []).append((future, outcome))
+            for loop, results in by_loop.items():
+                with suppress(RuntimeError):  # that event loop is gone
+                    loop.call_soon_threadsafe(_settle, results)
+
+    def _write(self, batch: list[Pending]) -> list[Outcome]:
+        """Each delivery's outcome, in order."""
+        try:
+            with self.engine.begin() as conn:
+                return [inbox.record(conn, *pending) for pending in batch]
+        except UNAVAILABLE as e:
+            return [e] * len(batch)
+        except Exception as e:
+            if len(batch) == 1:  # the error's text, not the statement's (it holds the body)
+                reason = getattr(e, "orig", None) or type(e).__name__
+                log.error("%s delivery %s not stored: %s", batch[0][0], batch[0][1], reason)
+                return [e]
+        # One bad delivery must not fail the others: store them one by one.
+        return [outcome for pending in batch for outcome in self._write([pending])]
+
+
+class Receiver:
+    """The endpoints' logic, bound to one engine and one configuration."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.writer = InboxWriter(engine)
+        for source in ("github", "gerrit"):
+            if not getattr(settings, f"{source}_secret"):
+                env = f"GOVBOT_{source.upper()}_WEBHOOK_SECRET"
+                log.warning("%s is not set: /webhooks/%s answers 401 to everything", env, source)
+
+    async def read_body(self, request: Request) -> bytes | None:
+        """The raw body, or None when it exceeds the limit (checked before reading anything)."""
+        limit = self.settings.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def receive(
+        self, check: Callable[[bytes, Headers], Response | Pending], request: Request
+    ) -> Response:
+        body = await self.read_body(request)
+        if body is None:
+            return _problem(413, TOO_LARGE)
+        if len(body) <= INLINE_BYTES:
+            outcome = check(body, request.headers)
+        else:
+            outcome = await run_in_threadpool(check, body, request.headers)
+        if isinstance(outcome, Response):
+            return outcome
+        source, delivery, event, action, _ = outcome
+        try:
+            new = await self.writer.store(outcome)
+        except UNAVAILABLE as e:
+            log.error("%s delivery %s not stored: %s", source, delivery, type(e).__name__)
+            return _problem(503, "the database is unavailable; deliver again later")
+        if not new:
+            log.info("%s %s delivery %s is a redelivery", source, event, delivery)
+            return _json(200, DUPLICATE)
+        log.debug("%s %s.%s delivery %s queued", source, event, action, delivery)
+        return _json(202, {"status": "queued", "delivery": delivery})
+
+    def github(self, body: bytes, headers: Headers) -> Response | Pending:
+        from govbot.forges import github_events
+
+        delivery = headers.get("x-github-delivery")
+        if not verify_github(self.settings.github_secret, body, headers.get("x-hub-signature-256")):
+            log.warning("github delivery %s rejected: missing or bad signature", delivery)
+            return _problem(401, "missing or bad X-Hub-Signature-256")
+        event = headers.get("x-github-event")
+        if not event or not delivery:
+            return _problem(400, "X-GitHub-Event and X-GitHub-Delivery are required")
+        if len(event) > MAX_NAME or len(delivery) > MAX_DELIVERY_ID:
+            return _problem(400, "X-GitHub-Event or X-GitHub-Delivery is too long")
+        if event == "ping":  # sent when the hook is set up; carries its config, nothing to do
+            log.info("github ping, delivery %s", delivery)
+            return _json(200, {"status": "pong"})
+        payload = _parse(body)
+        if payload is None:
+            return _problem(
+                400, "the body is not a JSON object (use content type application/json)"
+            )
+        action = payload.get("action")
+        if not isinstance(action, str) or len(action) > MAX_NAME:
+            action = None
+        try:
+            events = github_events.normalise(event, payload)
+        except github_events.PayloadError as e:
+            log.warning("github %s.%s delivery %s refused: %s", event, action, delivery, e)
+            return _problem(400, str(e))
+        if events is None:
+            log.info("github %s.%s delivery %s ignored", event, action, delivery)
+            return _json(202, IGNORED)
+        return ("github", delivery, event, action, body)
+
+    def gerrit(self, body: bytes, headers: Headers) -> Response | Pending:
+        from govbot.forges import gerrit_events
+
+        if not verify_gerrit(
+            self.settings.gerrit_secret, headers.get("authorization"), headers.get("x-govbot-token")
+        ):
+            log.warning("gerrit delivery rejected: missing or wrong credentials")
+            return _problem(
+                401, "missing or wrong credentials", {"WWW-Authenticate": 'Basic realm="govbot"'}
+            )
+        payload = _parse(body)
+        if payload is None:
+            return _problem(400, "the body is not a JSON object")
+        event = payload.get("type")
+        if not isinstance(event, str) or not event or len(event) > MAX_NAME:
+            return _problem(400, "the event has no valid 'type'")
+        # Gerrit sends no delivery id; a retried event is byte-identical, so the
+        # body's digest recognises it.
+        delivery = hashlib.sha256(body).hexdigest()
+        try:
+            events = gerrit_events.normalise(payload)
+        except gerrit_events.PayloadError as e:
+            log.warning("gerrit %s delivery %s refused: %s", event, delivery, e)
+            return _problem(400, str(e))
+        if events is None:
+            log.info("gerrit %s delivery %s ignored", event, delivery)
+            return _json(202, IGNORED)
+        return ("gerrit", delivery, event, None, body)
+
+    def healthz(self) -> Response:
+        try:
+            # A raw connection: no "begin" event, so no write lock taken on SQLite.
+            with closing(self.engine.raw_connection()) as raw, closing(raw.cursor()) as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchall()
+        except Exception as e:
+            log.error("health check: database unreachable: %s", type(e).__name__)
+            return _json(503, {"status": "unavailable", "database": "unreachable"})
+        return _json(200, {"status": "ok", "database": "ok"})
+
+
+def _parse(body: bytes) -> dict[str, Any] | None:
+    try:
+        payload = json.loads(body)
+    except ValueError:  # includes UnicodeDecodeError
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def _header(name: str, description: str, required: bool = True) -> dict[str, Any]:
+    schema = {"type": "string"}
+    return {
+        "name": name,
+        "in": "header",
+        "required": required,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def _answer(model: Any, description: str) -> dict[str, Any]:
+    return {"model": model, "description": description}
+
+
+_JSON_BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+_HANDLED = "Stored in the inbox (queued), or not an event govbot handles (ignored)"
+_COMMON: dict[int | str, dict[str, Any]] = {
+    400: _answer(Problem, "Malformed: not JSON, a required header or field missing"),
+    413: _answer(Problem, "The body exceeds GOVBOT_MAX_BODY_BYTES"),
+    503: _answer(Problem, "The database is unavailable; nothing was stored"),
+}
+GITHUB_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: _answer(Pong | Duplicate, "A ping, or a redelivery of a stored delivery"),
+    202: _answer(Queued | Ignored, _HANDLED),
+    401: _answer(Problem, "Missing or bad signature, or no secret configured"),
+    **_COMMON,
+}
+GERRIT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: _answer(Duplicate, "A redelivery (byte-identical body) of a stored event"),
+    202: _answer(Queued | Ignored, _HANDLED),
+    401: _answer(Problem, "Missing or wrong credentials, or no secret configured"),
+    **_COMMON,
+}
+HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: _answer(Health, "The receiver and its database answer"),
+    503: _answer(Health, "The database is unreachable"),
+}
+GITHUB_HEADERS = [
+    _header("X-Hub-Signature-256", "sha256=HMAC-SHA256 of the raw body under the webhook secret"),
+    _header("X-GitHub-Event", "The event name, e.g. pull_request"),
+    _header("X-GitHub-Delivery", "The delivery's unique id; a redelivery repeats it"),
+]
+GERRIT_HEADERS = [
+    _header("Authorization", "Basic auth whose password is the Gerrit webhook secret", False),
+    _header("X-Govbot-Token", "The Gerrit webhook secret (instead of Basic auth)", False),
+]
+
+
+def create_app(engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
+    """The receiver; with no arguments, configured from the environment (uvicorn ``--factory``)."""
+    if engine is None:
+        from govbot.store.db import make_engine
+
+        engine = make_engine()
+    receiver = Receiver(engine, settings or Settings.from_env())
+    app = FastAPI(
+        title="govbot webhooks",
+        version=__version__,
+        description="Receives GitHub and Gerrit webhooks and stores them in govbot's inbox.",
+    )
+    app.state.receiver = receiver
+
+    @app.post(
+        "/webhooks/github",
+        status_code=202,
+        summary="Receive a GitHub webhook delivery",
+        responses=GITHUB_RESPONSES,
+        openapi_extra={"parameters": GITHUB_HEADERS, "requestBody": _JSON_BODY},
+    )
+    async def github(request: Request) -> Response:
+        return await receiver.receive(receiver.github, request)
+
+    @app.post(
+        "/webhooks/gerrit",
+        status_code=202,
+        summary="Receive a Gerrit event (webhooks plugin)",
+        responses=GERRIT_RESPONSES,
+        openapi_extra={"parameters": GERRIT_HEADERS, "requestBody": _JSON_BODY},
+    )
+    async def gerrit(request: Request) -> Response:
+        return await receiver.receive(receiver.gerrit, request)
+
+    @app.get("/healthz", summary="Liveness and database check", responses=HEALTH_RESPONSES)
+    def healthz() -> Response:
+        return receiver.healthz()
+
+    return app
