@@ -146,6 +146,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.what == "tally":
+        from govbot import bench_tally
+
+        return bench_tally.main(args)
     if args.what == "webhooks":
         from govbot import bench_webhooks
 
@@ -253,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_timeline(sub)
 
     b = sub.add_parser("bench", help="measure govbot against a baseline, in one run")
-    b.add_argument("what", choices=["validate", "check", "webhooks"])
+    b.add_argument("what", choices=["validate", "check", "webhooks", "tally"])
     b.add_argument("--repo", help="corpus repo (default: the bundled guidelines)")
     b.add_argument("--scale", type=int, default=10, help="size of the synthetic repo, in corpora")
     b.add_argument("--repeat", type=int, default=3, help="runs per figure (best is reported)")

@@ -82,3 +82,9 @@ def test_bench_check_reports_every_figure(capsys):
     assert "synthetic / corpus, check (warm):" in out
     # the benchmark's change is a real one: the check sees it
     assert "1 change(s)" in out
+
+
+def test_bench_tally_reports_read_and_tally(capsys):
+    assert cli.main(["bench", "tally", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "SQLite" in out and "tally/read:" in out

@@ -113,15 +113,19 @@ def test_a_worker_killed_after_posting_causes_no_double_report(
     )
     assert done.returncode == 0, done.stderr
     repo = fake_github.repos["governance/guidelines"]
-    assert len(repo.check_runs) == 1, repo.check_runs
-    assert repo.check_runs[0]["conclusion"] == "failure"
+    runs = {run["name"]: run for run in repo.check_runs}
+    assert sorted(run["name"] for run in repo.check_runs) == ["govbot/check", "govbot/vote"], (
+        repo.check_runs
+    )
+    assert runs["govbot/check"]["conclusion"] == "failure"
+    assert runs["govbot/vote"]["status"] == "in_progress"  # the vote is open
     assert len(repo.comments[7]) == 1
     assert "compute-servers-lock" in repo.comments[7][0]["body"]
     assert inbox.counts(engine) == {"done": 1}
     with engine.connect() as conn:
         assert len(conn.execute(select(CheckResultRow.__table__)).all()) == 1  # type: ignore[attr-defined]
         reports = conn.execute(select(ReportRow.__table__)).all()  # type: ignore[attr-defined]
-    assert sorted(r.kind for r in reports) == ["check", "comment"] and not any(
+    assert sorted(r.kind for r in reports) == ["check", "comment", "vote"] and not any(
         r.dry_run for r in reports
     )
 
@@ -161,4 +165,5 @@ def test_a_forge_failing_for_a_while_is_retried_until_it_answers(
             )  # type: ignore[attr-defined]
     assert inbox.counts(engine) == {"done": 1}, statuses
     repo = fake_github.repos["governance/guidelines"]
-    assert len(repo.check_runs) == 1 and len(repo.comments[7]) == 1
+    assert sorted(run["name"] for run in repo.check_runs) == ["govbot/check", "govbot/vote"]
+    assert len(repo.comments[7]) == 1

@@ -117,9 +117,9 @@ def test_simulated_deliveries_produce_reports_and_post_nothing(
     )
     sent = govbot(env, *args)
     assert sent.returncode == 0, sent.stdout + sent.stderr
-    reports = wait_for_reports(env, 2)
+    reports = wait_for_reports(env, 3)
     ours = {r["kind"]: r for r in reports if r["review_key"] == "github:governance/guidelines#1"}
-    assert set(ours) == {"check", "comment"}
+    assert set(ours) == {"check", "comment", "vote"}
     assert all(r["dry_run"] for r in reports)
     assert str(ours["check"]["title"]).startswith("1 error(s)")
     assert "compute-servers-lock" in str(ours["comment"]["body"])

@@ -120,12 +120,12 @@ def test_a_proposal_is_checked_and_the_report_recorded(
     )
     assert "compute-servers-lock" in check.summary and "2017A.A4.5" in check.findings_json
     reports = {r.kind: r for r in rows(engine, ReportRow)}
-    assert set(reports) == {"check", "comment"}
+    assert set(reports) == {"check", "comment", "vote"}  # the vote opens, pending
     assert all(r.dry_run for r in reports.values())
     assert reports["check"].title.startswith("1 error(s)")
     (review,) = rows(engine, Review)
     assert (review.head_sha, review.state) == (governance["bad"], "open")
-    assert [a.action for a in rows(engine, AuditEntry)] == ["checked"]
+    assert [a.action for a in rows(engine, AuditEntry)] == ["checked", "tallied"]
     assert inbox.counts(engine) == {"done": 1}
 
 
@@ -143,7 +143,7 @@ def test_the_same_event_twice_leaves_one_result(engine: Any, governance: dict[st
     deliver(engine, {**payload, "action": "reopened"}, "again")  # a new delivery, same revision
     make_worker(engine, DryRunForge(governance["repo"])).run(once=True)
     assert len(rows(engine, CheckResultRow)) == 1
-    assert len(rows(engine, ReportRow)) == 2  # one check, one comment: updated, not duplicated
+    assert len(rows(engine, ReportRow)) == 3  # check, comment, vote: updated, not duplicated
     assert inbox.counts(engine) == {"done": 2}
 
 
@@ -218,7 +218,7 @@ def test_a_failing_forge_is_retried_until_it_answers(
     worker = make_worker(engine, forge, dry_run=False)
     statuses = [worker.run_once() for _ in range(3)]
     assert statuses == ["queued", "queued", "done"]
-    assert forge.calls == ["post_check"] * 3
+    assert forge.calls == ["post_check"] * 4  # two failures, then the check and the vote
     (report,) = [r for r in rows(engine, ReportRow) if r.kind == "check"]
     assert report.external_id == "check-1" and report.dry_run is False
 
@@ -274,5 +274,5 @@ def test_out_of_order_deliveries_end_in_the_right_state(
     assert (state.head_sha, state.state) == (governance["good"], "open")
     assert [c.head_sha for c in rows(engine, CheckResultRow)] == [governance["good"]]
     actions = [a.action for a in rows(engine, AuditEntry)]
-    assert actions == ["VoteCast", "checked", "stale-event-ignored"]
+    assert actions == ["VoteCast", "checked", "tallied", "stale-event-ignored"]
     assert inbox.counts(engine) == {"done": 3}

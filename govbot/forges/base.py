@@ -30,7 +30,7 @@ class CheckReport:
     review: ReviewRef
     head_sha: str
     name: str  # "govbot/check"
-    conclusion: str  # "success" | "failure" | "neutral"
+    conclusion: str  # "success" | "failure" | "neutral" | "pending" (still open: a vote)
     title: str
     summary: str  # Markdown
     annotations: tuple[Annotation, ...] = field(default=())

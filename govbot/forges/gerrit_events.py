@@ -147,6 +147,7 @@ def _proposal(r: _Reader, author: str, cls: type[ChangeProposed] | type[ChangeUp
         author=author,
         title=r.get("change.subject") or "",
         url=r.get("change.url") or "",
+        at=r.at(),
     )
 
 
@@ -166,11 +167,11 @@ def _change_restored(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
 def _change_merged(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
     new_rev = r.get("newRev")
     merge_sha = new_rev if isinstance(new_rev, str) and new_rev else None
-    return [ChangeMerged(r.review(), r.text("change.branch"), merge_sha)]
+    return [ChangeMerged(r.review(), r.text("change.branch"), merge_sha, at=r.at())]
 
 
 def _change_abandoned(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
-    return [ChangeAbandoned(r.review())]
+    return [ChangeAbandoned(r.review(), at=r.at())]
 
 
 def _comment_added(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:

@@ -183,7 +183,7 @@ class GitHubForge:
                     raise
                 log.info("%s; reporting %s as a commit status instead", e, report.name)
                 self._checks_forbidden = True
-        state = "failure" if report.conclusion == "failure" else "success"
+        state = {"failure": "failure", "pending": "pending"}.get(report.conclusion, "success")
         commit = r.get_commit(report.head_sha)
         description = _clip(report.title, 140)
         self._call(
@@ -200,12 +200,15 @@ class GitHubForge:
         outputs = [{"title": title, "summary": summary, "annotations": b} for b in batches]
         what = f"check run {report.name} on {report.head_sha}"
         run = self._existing_run(r, report)
+        pending = report.conclusion == "pending"  # a vote still open: in progress, no conclusion
         if run is not None and (run.conclusion, run.output.title, run.output.summary) == (
-            report.conclusion, title, summary
+            None if pending else report.conclusion, title, summary
         ) and (run.output.annotations_count or 0) == len(notes):  # fmt: skip
             return str(run.id)  # a retried event: already posted
-        done: dict[str, Any] = {"status": "completed", "conclusion": report.conclusion}
-        done["completed_at"] = datetime.now(UTC)
+        done: dict[str, Any] = {"status": "in_progress"}
+        if not pending:
+            done = {"status": "completed", "conclusion": report.conclusion}
+            done["completed_at"] = datetime.now(UTC)
         if run is None or run.output.annotations_count:
             # GitHub only appends annotations, so a run that has some cannot be corrected: replace it.
             create = partial(r.create_check_run, report.name, report.head_sha, **done)

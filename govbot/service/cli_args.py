@@ -59,3 +59,28 @@ def add_commands(sub: Any) -> None:
     p.set_defaults(func=_lazy("cmd_simulate"))
     p = sub.add_parser("gerrit-listen", help="read Gerrit's SSH stream-events into the inbox")
     p.set_defaults(func=_lazy("cmd_gerrit_listen"))
+    p = sub.add_parser(
+        "clock",
+        help="re-evaluate votes at their deadlines, remind, keep the timeline (Procfile: clock)",
+    )
+    p.add_argument("--once", action="store_true", help="one tick, then exit")
+    p.add_argument("--interval", type=int, default=60, help="seconds between ticks")
+    p.set_defaults(func=_lazy("cmd_clock"))
+    p = sub.add_parser(
+        "tally", help="a review's vote table (from the database), or a what-if from a votes file"
+    )
+    p.add_argument("review", nargs="?", help="a review key, e.g. github:owner/repo#12")
+    p.add_argument(
+        "--votes", help="YAML/JSON list of ballots {account, forge, kind, value, at, head_sha}"
+    )
+    p.add_argument(
+        "--base", default="HEAD", help="the revision (or directory) whose policies apply"
+    )
+    p.add_argument("--repo", default=".")
+    p.add_argument(
+        "--class", dest="vote_class", help="the vote class (default: the policy's default)"
+    )
+    p.add_argument("--opened", help="when the review opened (ISO 8601; default now)")
+    p.add_argument("--now", help="evaluate at this time (ISO 8601; default now)")
+    p.add_argument("--head", help="the current head revision (stale votes)")
+    p.set_defaults(func=_lazy("cmd_tally"))

@@ -25,7 +25,7 @@ from govbot.service.config import forge_factory, local_repo
 from govbot.service.worker import Worker
 from govbot.store import inbox, migrate
 from govbot.store.db import make_engine
-from govbot.store.models import Delivery, ReportRow
+from govbot.store.models import Delivery, ReportRow, VoteResultRow
 
 DEV_SECRET_FILE = "dev-webhook-secret"
 
@@ -205,6 +205,93 @@ def cmd_gerrit_listen(args: argparse.Namespace) -> int:
     for event in listener.events(stop):
         record_stream_event(engine, event)
     return 0
+
+
+def make_clock(engine: Engine) -> Any:
+    from govbot.service.clock import Clock
+    from govbot.snapshots import read_directory
+
+    return Clock(
+        engine,
+        forge_factory(),
+        bundled.schema_set(),
+        timeline_files=lambda: read_directory(local_repo()),
+    )
+
+
+def cmd_clock(args: argparse.Namespace) -> int:
+    """The scheduler process (Procfile: clock). Several may run: each act happens once."""
+    import schedule
+
+    engine = _engine()
+    clock = make_clock(engine)
+    if args.once:
+        for key in clock.tick():
+            print(key)
+        return 0
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    schedule.every(args.interval).seconds.do(clock.tick)
+    clock.tick()
+    while not stop.is_set():
+        schedule.run_pending()
+        stop.wait(1)
+    return 0
+
+
+def cmd_tally(args: argparse.Namespace) -> int:
+    from govbot.core.votes import Ballot, render_markdown, tally
+    from govbot.service import voting
+    from govbot.snapshots import read_snapshot
+
+    if args.votes is None:
+        if not args.review:
+            print("govbot tally: give a REVIEW key, or --votes FILE --base REV", file=sys.stderr)
+            return 2
+        engine = _engine()
+        with engine.connect() as conn:
+            table = VoteResultRow.__table__  # type: ignore[attr-defined]
+            row = conn.execute(select(table).where(table.c.review_key == args.review)).first()
+        if row is None:
+            print(f"govbot tally: no vote on {args.review} yet", file=sys.stderr)
+            return 2
+        print(row.summary)
+        return 0
+    from datetime import UTC, datetime
+
+    from govbot.core.yamlio import parse_bytes
+
+    parsed = parse_bytes(args.votes, Path(args.votes).read_bytes())
+    if parsed.findings or not isinstance(parsed.data, list):
+        print(f"govbot tally: {args.votes}: expected a list of ballots", file=sys.stderr)
+        return 2
+
+    def when(text: str | None) -> datetime:
+        return datetime.fromisoformat(text).astimezone(UTC) if text else datetime.now(UTC)
+
+    ballots = [
+        Ballot(
+            b.get("forge", "github"),
+            b["account"],
+            b.get("kind", "vote"),
+            b.get("value"),
+            when(b.get("at")),
+            b.get("head_sha"),
+            b.get("source", "file"),
+        )
+        for b in parsed.data
+    ]
+    policies = voting.policies_from(read_snapshot(Path(args.repo), args.base))
+    vote_class = (
+        next((c for c in policies.voting.classes if c.name == args.vote_class), None)
+        or policies.voting.default
+    )
+    outcome = tally(
+        ballots, policies.committee, vote_class.rule, when(args.now), when(args.opened), args.head
+    )
+    print(f"Vote class **{vote_class.name}**.\n")
+    print(render_markdown(outcome, policies.committee))
+    return 0 if outcome.state == "passed" else 1
 
 
 def _row(row: Any) -> dict[str, Any]:

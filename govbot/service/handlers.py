@@ -11,9 +11,10 @@ place, and the database never holds half an outcome.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -36,10 +37,19 @@ from govbot.core.events import (
 from govbot.core.findings import Finding, Severity
 from govbot.core.validate import FindingsCache, SchemaSet
 from govbot.forges.base import Annotation, CheckReport, ForgeError
+from govbot.service import voting
 from govbot.service.recording import RecordingForge
-from govbot.store.models import AuditEntry, CheckResultRow, ReportRow, Review, utcnow
+from govbot.store.models import (
+    AuditEntry,
+    BallotRow,
+    CheckResultRow,
+    ReportRow,
+    Review,
+    VoteResultRow,
+    utcnow,
+)
 
-CHECK_NAME = "govbot/check"
+CHECK_NAME = "govbot/check"  # its reports are of kind "check"; the vote's, "vote"
 COMMENT_MARKER = "<!-- govbot:check -->"
 KNOWN_ONLY_BY_VOTE = datetime(1970, 1, 1, tzinfo=UTC)
 LEVELS = {Severity.ERROR: "failure", Severity.WARNING: "warning", Severity.NOTICE: "notice"}
@@ -49,7 +59,16 @@ LEVELS = {Severity.ERROR: "failure", Severity.WARNING: "warning", Severity.NOTIC
 class Effects:
     reviews: list[dict[str, Any]] = field(default_factory=list)
     checks: list[dict[str, Any]] = field(default_factory=list)
+    ballots: list[dict[str, Any]] = field(default_factory=list)
+    vote_results: list[dict[str, Any]] = field(default_factory=list)
     audit: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+    def merge(self, other: Effects) -> None:
+        self.reviews += other.reviews
+        self.checks += other.checks
+        self.ballots += other.ballots
+        self.vote_results += other.vote_results
+        self.audit += other.audit
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,7 @@ class Context:
     schemas: SchemaSet
     cache: FindingsCache | None
     actor: str
+    now: Callable[[], datetime] = utcnow  # injectable: tests and the clock move time
 
 
 def handle(event: Event, ctx: Context, conn_for_reads: Connection) -> Effects:
@@ -69,10 +89,7 @@ def handle(event: Event, ctx: Context, conn_for_reads: Connection) -> Effects:
         effects.reviews.append(_review_values(event.review, state=state, at=event.at))
         effects.audit.append((f"review-{state}", event.review.key, {}))
     elif isinstance(event, (VoteCast, VoteWithdrawn, CommentCommand)):
-        # Tallies come with the voting rules; until then votes are recorded, not counted.
-        # a review known only by a vote so far: the epoch lets any real state win
-        effects.reviews.append(_review_values(event.review, at=KNOWN_ONLY_BY_VOTE))
-        effects.audit.append((type(event).__name__, event.review.key, _plain(event)))
+        _ballot(event, ctx, conn_for_reads, effects)
     elif isinstance(event, TagPushed):
         effects.audit.append(("tag-pushed", f"{event.repo}@{event.tag}", {"sha": event.sha}))
     return effects
@@ -132,6 +149,8 @@ def _proposal(
         )
         return
     result = check(base, head, ctx.schemas, ctx.cache)
+    policies = voting.policies_from(base)
+    vote_class = voting.classify(policies, result.changed_files, result.changes)
     conclusion = "failure" if result.errors else "success"
     title = f"{result.errors} error(s), {sum(f.severity is Severity.WARNING for f in result.findings)} warning(s)"
     summary = report.check_markdown(result.findings, result.changes)
@@ -147,6 +166,107 @@ def _proposal(
         effects,
         base_rev,
         result.findings,
+    )
+    effects.checks[-1]["vote_class"] = vote_class.name
+    state = SimpleNamespace(
+        forge=review.forge, head_sha=event.head_sha, opened_at=_opened(conn, review.key, event)
+    )
+    _tally(
+        ctx,
+        review,
+        state,
+        policies,
+        vote_class.name,
+        voting.stored_ballots(conn, review.key),
+        effects,
+    )
+
+
+def _opened(conn: Connection, key: str, event: ChangeProposed | ChangeUpdated) -> datetime:
+    row = voting.review_row(conn, key)
+    if row is not None and row.opened_at is not None:
+        return voting.aware(row.opened_at)
+    return event.at or utcnow()
+
+
+def _ballot(
+    event: VoteCast | VoteWithdrawn | CommentCommand,
+    ctx: Context,
+    conn: Connection,
+    effects: Effects,
+) -> None:
+    """Record the ballot; re-tally when the change is known, with the base branch's policies."""
+    review = voting.review_row(conn, event.review.key)
+    if review is not None and review.state != "open":
+        effects.audit.append(("vote-on-closed-review-ignored", event.review.key, _plain(event)))
+        return
+    head = review.head_sha if review is not None else None
+    ballots, unknown = voting.ballots_for(event, head)
+    effects.audit.append((type(event).__name__, event.review.key, _plain(event)))
+    if unknown:
+        ctx.forge.upsert_comment(
+            event.review, voting.HELP_MARKER, voting.COMMAND_HELP, head_sha=head or ""
+        )
+    effects.ballots += [voting.ballot_values(event.review.key, b) for b in ballots]
+    if review is None or review.head_sha is None:
+        # a review known only by a vote so far: the epoch lets any real state win
+        effects.reviews.append(_review_values(event.review, at=KNOWN_ONLY_BY_VOTE))
+        return
+    policies = voting.policies_from(ctx.forge.read_files(review.repo, review.base_ref or "HEAD"))
+    class_name = voting.vote_class_of(conn, review.key, review.head_sha)
+    _tally(
+        ctx,
+        event.review,
+        review,
+        policies,
+        class_name,
+        voting.stored_ballots(conn, review.key) + ballots,
+        effects,
+    )
+
+
+def retally(ctx: Context, conn: Connection, review_key: str) -> Effects:
+    """Tally a known review again (the clock, when a deadline passes)."""
+    effects = Effects()
+    review = voting.review_row(conn, review_key)
+    if review is None or review.state != "open" or review.head_sha is None:
+        return effects
+    ref = ReviewRef(review.forge, review.repo, review.number)
+    policies = voting.policies_from(ctx.forge.read_files(review.repo, review.base_ref or "HEAD"))
+    class_name = voting.vote_class_of(conn, review.key, review.head_sha)
+    _tally(ctx, ref, review, policies, class_name, voting.stored_ballots(conn, review.key), effects)
+    return effects
+
+
+def _tally(
+    ctx: Context,
+    ref: ReviewRef,
+    review: Any,
+    policies: voting.Policies,
+    class_name: str | None,
+    ballots: list[Any],
+    effects: Effects,
+) -> None:
+    vote_class, outcome = voting.evaluate(policies, class_name, ballots, review, ctx.now())
+    posted = voting.vote_report(ref, review.head_sha, vote_class, outcome, policies.committee)
+    ctx.forge.post_check(posted)
+    effects.vote_results.append(
+        {
+            "review_key": ref.key,
+            "head_sha": review.head_sha,
+            "vote_class": vote_class.name,
+            "state": outcome.state,
+            "earliest_decision": outcome.earliest_decision,
+            "summary": posted.summary,
+            "computed_at": utcnow(),
+        }
+    )
+    effects.audit.append(
+        (
+            "tallied",
+            ref.key,
+            {"state": outcome.state, "class": vote_class.name, "explanation": outcome.explanation},
+        )
     )
 
 
@@ -269,6 +389,21 @@ def apply(
             stmt.on_conflict_do_update(
                 index_elements=["review_key", "kind", "head_sha"],
                 set_={k: stmt.excluded[k] for k in values},
+            )
+        )
+    ballots = BallotRow.__table__  # type: ignore[attr-defined]
+    for values in effects.ballots:  # a retried event's ballots are already there
+        conn.execute(
+            _insert(conn, ballots, values).on_conflict_do_nothing(
+                index_elements=["review_key", "forge", "account", "kind", "source", "at"]
+            )
+        )
+    results = VoteResultRow.__table__  # type: ignore[attr-defined]
+    for values in effects.vote_results:
+        stmt = _insert(conn, results, values)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["review_key"], set_={k: stmt.excluded[k] for k in values}
             )
         )
     audit = AuditEntry.__table__  # type: ignore[attr-defined]

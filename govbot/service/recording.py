@@ -10,7 +10,7 @@ from govbot.forges.base import CheckReport, Forge
 
 @dataclass(frozen=True)
 class Posted:
-    kind: str  # "check" | "comment" | "tag"
+    kind: str  # "check" | "vote" | "comment" | "tag"
     review_key: str
     head_sha: str
     title: str
@@ -38,8 +38,9 @@ class RecordingForge:
 
     def post_check(self, report: CheckReport) -> str:
         ident = self.forge.post_check(report)
+        kind = report.name.rsplit("/", 1)[-1]  # "govbot/check" -> check, "govbot/vote" -> vote
         self.posted.append(
-            Posted("check", report.review.key, report.head_sha, report.title, report.summary, ident)
+            Posted(kind, report.review.key, report.head_sha, report.title, report.summary, ident)
         )
         return ident
 

@@ -17,7 +17,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -27,6 +27,7 @@ from govbot.forges.base import Forge, ForgeError
 from govbot.service import handlers
 from govbot.service.recording import RecordingForge
 from govbot.store import inbox
+from govbot.store.models import utcnow
 
 log = logging.getLogger("govbot.worker")
 
@@ -63,6 +64,7 @@ class Worker:
     worker_id: str = ""
     lease: timedelta = inbox.DEFAULT_LEASE
     max_attempts: int = inbox.MAX_ATTEMPTS
+    now: Callable[[], datetime] = utcnow
 
     def __post_init__(self) -> None:
         if not self.worker_id:
@@ -115,14 +117,11 @@ class Worker:
             return "ignored"
         forge, dry_run = self.forge_for(claimed.source)
         recorder = RecordingForge(forge, dry_run)
-        ctx = handlers.Context(recorder, self.schemas, self.cache, self.worker_id)
+        ctx = handlers.Context(recorder, self.schemas, self.cache, self.worker_id, self.now)
         effects = handlers.Effects()
         with self.engine.connect() as reads:
             for event in events:
-                found = handlers.handle(event, ctx, reads)
-                effects.reviews += found.reviews
-                effects.checks += found.checks
-                effects.audit += found.audit
+                effects.merge(handlers.handle(event, ctx, reads))
             reads.rollback()
         with self.engine.begin() as conn:
             handlers.apply(conn, effects, recorder.posted, forge.name, dry_run, self.worker_id)

@@ -79,6 +79,7 @@ class CheckResultRow(SQLModel, table=True):
     summary: str = Field(sa_column=Column(Text, nullable=False))
     findings_json: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+    vote_class: str | None = Field(default=None, max_length=64)  # which voting rule applies
 
 
 class ReportRow(SQLModel, table=True):

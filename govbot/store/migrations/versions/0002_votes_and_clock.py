@@ -17,6 +17,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("reviews") as batch:
         batch.add_column(sa.Column("opened_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("check_results") as batch:
+        batch.add_column(sa.Column("vote_class", sa.String(64), nullable=True))
     op.create_table(
         "ballots",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -60,5 +62,7 @@ def downgrade() -> None:
     op.drop_table("clock_events")
     op.drop_table("vote_results")
     op.drop_table("ballots")
+    with op.batch_alter_table("check_results") as batch:
+        batch.drop_column("vote_class")
     with op.batch_alter_table("reviews") as batch:
         batch.drop_column("opened_at")
