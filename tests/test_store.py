@@ -167,3 +167,17 @@ def test_database_url_defaults_to_sqlite_and_normalises_postgres() -> None:
     assert database_url({}).startswith("sqlite:///")
     assert database_url({"GOVBOT_HOME": "/srv/g"}) == "sqlite:////srv/g/govbot.db"
     assert database_url({"DATABASE_URL": "postgres://u:p@h/db"}) == "postgresql+psycopg://u:p@h/db"
+
+
+def test_a_batch_is_stored_in_one_statement_with_redeliveries_recognised(engine: Any) -> None:
+    put(engine, 1, prefix="old")
+    batch = [
+        ("github", "old0", "e", None, b"{}"),
+        ("github", "n1", "e", None, b"{}"),
+        ("github", "n1", "e", None, b"{}"),
+        ("gerrit", "n1", "e", None, b"{}"),
+    ]
+    with engine.begin() as conn:
+        assert inbox.record_many(conn, batch) == [False, True, False, True]
+        assert inbox.record_many(conn, []) == []
+    assert inbox.counts(engine) == {"queued": 3}

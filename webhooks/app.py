@@ -165,7 +165,7 @@ class InboxWriter:
         """Each delivery's outcome, in order."""
         try:
             with self.engine.begin() as conn:
-                return [inbox.record(conn, *pending) for pending in batch]
+                return list(inbox.record_many(conn, batch))
         except UNAVAILABLE as e:
             return [e] * len(batch)
         except Exception as e:

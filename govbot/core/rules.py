@@ -197,41 +197,38 @@ def score(cap: Guideline, weights: Mapping[str, int]) -> int:
     return sum(weights.get(a, 0) for a in cap.get("achievements") or [] if isinstance(a, str))
 
 
-def cutoff(ctx: StateContext) -> Iterator[Hit]:
-    scoring = _d(ctx.guideline.get("scoring"))
+def scored(g: Guideline) -> Iterator[tuple[str, str, str, int, int]]:
+    """(component, capability, status, score, cut-off) for every listed capability (A4.1, A4.4)."""
+    scoring = _d(g.get("scoring"))
     limit = scoring.get("cutoff_score")
     if not isinstance(limit, int):
         return
-    weights = {
-        k: v.get("weight", 0) for k, v in _d(scoring.get("criteria")).items() if isinstance(v, dict)
-    }
-    caps = _d(ctx.guideline.get("capabilities"))
-    for (comp, cap), status in sorted(component_statuses(ctx.guideline).items()):
+    criteria = _d(scoring.get("criteria")).items()
+    weights = {k: v.get("weight", 0) for k, v in criteria if isinstance(v, dict)}
+    caps = _d(g.get("capabilities"))
+    for (comp, cap), status in sorted(component_statuses(g).items()):
         body = caps.get(cap)
-        if status == "required" and isinstance(body, dict) and score(body, weights) < limit:
+        if isinstance(body, dict):
+            yield comp, cap, status, score(body, weights), limit
+
+
+def cutoff(ctx: StateContext) -> Iterator[Hit]:
+    for comp, cap, status, points, limit in scored(ctx.guideline):
+        if status == "required" and points < limit:
             yield Hit(
                 ("capabilities", cap, "achievements"),
-                f"required capability {cap!r} ({comp}) scores {score(body, weights)}, below the cut-off {limit}",
+                f"required capability {cap!r} ({comp}) scores {points}, below the cut-off {limit}",
                 "record the achievements that justify it, or list it as advisory",
                 (comp, cap),
             )
 
 
 def candidates(ctx: StateContext) -> Iterator[Hit]:
-    scoring = _d(ctx.guideline.get("scoring"))
-    limit = scoring.get("cutoff_score")
-    if not isinstance(limit, int):
-        return
-    weights = {
-        k: v.get("weight", 0) for k, v in _d(scoring.get("criteria")).items() if isinstance(v, dict)
-    }
-    caps = _d(ctx.guideline.get("capabilities"))
-    for (comp, cap), status in sorted(component_statuses(ctx.guideline).items()):
-        body = caps.get(cap)
-        if status == "advisory" and isinstance(body, dict) and score(body, weights) >= limit:
+    for comp, cap, status, points, limit in scored(ctx.guideline):
+        if status == "advisory" and points >= limit:
             yield Hit(
                 ("capabilities", cap),
-                f"advisory capability {cap!r} ({comp}) scores {score(body, weights)}, at or above the cut-off {limit}",
+                f"advisory capability {cap!r} ({comp}) scores {points}, at or above the cut-off {limit}",
                 f"consider making it required in the guideline after {ctx.key}",
                 (comp, cap),
             )

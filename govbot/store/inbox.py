@@ -82,6 +82,39 @@ def record(
     return conn.execute(stmt.returning(T.c.id)).first() is not None
 
 
+def record_many(
+    conn: Connection, items: Sequence[tuple[str, str, str, str | None, bytes]]
+) -> list[bool]:
+    """Store a batch in one statement; for each item, whether it was new.
+
+    The receiver's writer commits whatever arrived while the last commit ran:
+    one multi-row INSERT costs about what one row costs. An item repeated
+    within the batch is new only the first time.
+    """
+    if not items:
+        return []
+    now = utcnow()
+    rows = [
+        {"source": s, "delivery_id": d, "event": e, "action": a, "body": b, "received_at": now,
+         "status": "queued", "attempts": 0, "available_at": now}
+        for s, d, e, a, b in items
+    ]  # fmt: skip
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(T)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
+        .returning(T.c.source, T.c.delivery_id)
+    )
+    stored = {(r.source, r.delivery_id) for r in conn.execute(stmt)}
+    out = []
+    for source, delivery_id, *_ in items:
+        key = (source, delivery_id)
+        out.append(key in stored)
+        stored.discard(key)
+    return out
+
+
 def _claimable(now: datetime) -> Any:
     return or_(
         and_(T.c.status == "queued", T.c.available_at <= now),

@@ -445,7 +445,9 @@ def _page(
 def github_server() -> Iterator[FakeGitHub]:
     """Serve a fresh FakeGitHub on 127.0.0.1 (a free port) in a background thread."""
     gh = FakeGitHub()
-    sock = socket.socket()
+    sock = socket.socket(
+        socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
+    )  # TCP: asyncio sets TCP_NODELAY
     sock.bind(("127.0.0.1", 0))
     gh.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     config = uvicorn.Config(
