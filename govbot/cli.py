@@ -251,10 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
         c.set_defaults(func=func)
 
     from govbot.service.cli_args import add_commands
+    from govbot.site_cli import add_command as add_site
     from govbot.timeline_cli import add_command as add_timeline
 
     add_commands(sub)
     add_timeline(sub)
+    add_site(sub)
 
     b = sub.add_parser("bench", help="measure govbot against a baseline, in one run")
     b.add_argument("what", choices=["validate", "check", "webhooks", "tally"])

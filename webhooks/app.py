@@ -397,4 +397,9 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     def healthz() -> Response:
         return receiver.healthz()
 
+    # the published guidelines and RefStack-compatible must-pass lists, from the served repo
+    from govbot.service.config import local_repo
+    from webhooks.site import router as site_router
+
+    app.include_router(site_router(local_repo()))
     return app

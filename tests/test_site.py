@@ -1,0 +1,277 @@
+"""The static guideline site and its live twin, checked against mustpass and to_interop."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from govbot import bundled, site_cli
+from govbot.core import mustpass, site
+from govbot.core.interop import to_interop
+from govbot.core.yamlio import parse_bytes
+from govbot.snapshots import read_directory
+from webhooks.site import GuidelineCache, router
+
+ROOT = bundled.root()
+
+
+def load(rel: str) -> dict[str, Any]:
+    data = parse_bytes(rel, (ROOT / rel).read_bytes()).data
+    assert isinstance(data, dict)
+    return data
+
+
+def lines(tests: list[str]) -> bytes:
+    return ("\n".join(tests) + "\n").encode()
+
+
+@pytest.fixture(scope="module")
+def files() -> dict[str, bytes]:
+    return read_directory(ROOT)
+
+
+@pytest.fixture(scope="module")
+def built(files: dict[str, bytes]) -> dict[str, bytes]:
+    return site.build(files)
+
+
+@pytest.fixture(scope="module")
+def client() -> TestClient:
+    app = FastAPI()
+    app.include_router(router(ROOT))
+    return TestClient(app)
+
+
+# -- static site --------------------------------------------------------------
+
+
+def test_index_lists_released_then_drafts(built: dict[str, bytes]) -> None:
+    index = built["index.html"].decode()
+    released, drafts = index.split('<h2 id="drafts">')
+    assert '<a href="guidelines/2020.06/index.html">2020.06</a>' in released
+    assert "guidelines/next/index.html" not in released
+    assert '<a href="guidelines/next/index.html">next</a>' in drafts
+    assert "guidelines/dns.next/index.html" in drafts
+    assert "guidelines/2020.06.json" in released
+    assert "guidelines/2020.06/tests/platform.txt" in released
+    assert 'id="unreadable"' not in index
+
+
+def test_pages_json_and_lists(built: dict[str, bytes]) -> None:
+    g = load("guidelines/2020.06.yaml")
+    assert built["guidelines/2020.06/tests/platform.txt"] == lines(
+        mustpass.test_list(g, "platform", ["required"])
+    )
+    for target in ("platform", "compute", "object"):
+        for status in mustpass.STATUSES:
+            expected = mustpass.test_list(g, target, [status])
+            got = built[f"guidelines/2020.06/tests/{target}-{status}.txt"]
+            assert got == "".join(f"{t}\n" for t in expected).encode()
+    assert json.loads(built["guidelines/2020.06.json"]) == to_interop(g)
+    assert built["guidelines/2020.06/index.html"].startswith(b"<!doctype html>")
+
+
+def test_add_on_lists(built: dict[str, bytes]) -> None:
+    g = load("guidelines/add-ons/dns.2020.06.yaml")
+    assert built["guidelines/dns.2020.06/tests/dns.txt"] == lines(mustpass.test_list(g, "dns"))
+    assert not any(p.startswith("guidelines/dns.2020.06/tests/platform") for p in built)
+
+
+def test_build_is_deterministic(files: dict[str, bytes], built: dict[str, bytes]) -> None:
+    again = site.build(dict(reversed(list(files.items()))))
+    assert again == built
+    assert list(again) == sorted(again)
+
+
+HOSTILE = b"""id: "<script>alert(1)</script>"
+status: "<b>approved</b>"
+releases: ["<i>x</i>"]
+platforms:
+  OpenStack Powered Platform:
+    description: "<img src=x onerror=alert(1)>"
+    components: [{name: c}]
+components: {c: {capabilities: {required: []}}}
+"""
+
+
+def test_hostile_values_are_escaped() -> None:
+    out = site.build(
+        {
+            "guidelines/2099.01.yaml": HOSTILE,
+            'guidelines/"><script>x.yaml': b"id: x\nstatus: approved\n",
+            "guidelines/...yaml": b"id: x\nstatus: approved\n",
+        }
+    )
+    assert all(not p.startswith(("/", "..")) and "/../" not in p for p in out)
+    assert set(out) >= {"index.html", "guidelines/2099.01/index.html"}
+    for name in ("index.html", "guidelines/2099.01/index.html"):
+        text = out[name].decode()
+        assert "<script" not in text and "<img" not in text and "<b>approved" not in text
+    index = out["index.html"].decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index  # the id in the file is shown
+    assert "&quot;&gt;&lt;script&gt;x.yaml" in index  # listed, not served
+    assert "not a valid guideline id" in index
+
+
+def test_unreadable_files_are_listed_not_fatal(files: dict[str, bytes]) -> None:
+    broken = {
+        **files,
+        "guidelines/2099.02.yaml": b"id: [unclosed\n",
+        "2099.03.json": b"{not json",
+        # parses, but components are not mappings: mustpass cannot use it
+        "guidelines/2099.04.yaml": b"id: '2099.04'\nstatus: draft\nplatforms:\n"
+        b"  OpenStack Powered Platform: {components: [{name: c}]}\ncomponents: {c: [1]}\n",
+    }
+    out, bad = site.build_site(broken)
+    assert [u.path for u in bad] == [
+        "2099.03.json",
+        "guidelines/2099.02.yaml",
+        "guidelines/2099.04.yaml",
+    ]
+    index = out["index.html"].decode()
+    assert "<code>guidelines/2099.02.yaml</code>: unreadable" in index
+    assert "<code>2099.03.json</code>: unreadable" in index
+    assert "cannot be rendered" in index
+    assert "guidelines/2020.06/tests/platform.txt" in out
+    assert not any(p.startswith("guidelines/2099.0") for p in out)
+
+
+def test_duplicate_ids_keep_the_first_in_lookup_order(files: dict[str, bytes]) -> None:
+    out, bad = site.build_site({**files, "add-ons/dns.2020.06.json": b"{}"})
+    assert [u.path for u in bad] == ["add-ons/dns.2020.06.json"]
+    assert "guidelines/add-ons/dns.2020.06.yaml" in bad[0].reason
+    assert out["guidelines/dns.2020.06/tests/dns.txt"]
+
+
+# -- command line -------------------------------------------------------------
+
+
+def run_cli(*argv: str) -> int:
+    p = argparse.ArgumentParser()
+    site_cli.add_command(p.add_subparsers(dest="command", required=True))
+    args = p.parse_args(list(argv))
+    return int(args.func(args))
+
+
+def test_cli_writes_and_refuses_non_empty(
+    tmp_path: Path, built: dict[str, bytes], capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "site"
+    assert run_cli("site", "build", str(out), "--repo", str(ROOT)) == 0
+    written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert written == set(built)
+    assert (out / "guidelines/2020.06/tests/platform.txt").read_bytes() == built[
+        "guidelines/2020.06/tests/platform.txt"
+    ]
+    assert "test list(s)" in capsys.readouterr().out
+
+    assert run_cli("site", "build", str(out), "--repo", str(ROOT)) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert run_cli("site", "build", str(out), "--repo", str(ROOT), "--force") == 0
+
+
+# -- live router --------------------------------------------------------------
+
+
+def test_refstack_endpoint_defaults(client: TestClient) -> None:
+    g = load("guidelines/2020.06.yaml")
+    r = client.get("/v1/guidelines/2020.06/tests", params={"target": "platform"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    assert r.text.splitlines() == mustpass.test_list(g, "platform", ["required"])
+    assert client.get("/v1/guidelines/2020.06/tests").text == r.text
+
+
+def test_refstack_endpoint_options(client: TestClient) -> None:
+    g = load("guidelines/2020.06.yaml")
+    params = {"target": "compute", "type": "required,advisory", "alias": "false", "flag": "true"}
+    r = client.get("/v1/guidelines/2020.06/tests", params=params)
+    assert r.status_code == 200
+    expected = mustpass.test_list(
+        g, "compute", ["required", "advisory"], aliases=False, include_flagged=True
+    )
+    assert r.text.splitlines() == expected
+    assert expected != mustpass.test_list(g, "compute", ["required"])
+    dns = load("guidelines/add-ons/dns.2020.06.yaml")
+    r = client.get("/v1/guidelines/dns.2020.06/tests", params={"target": "dns"})
+    assert r.text.splitlines() == mustpass.test_list(dns, "dns")
+
+
+def test_refstack_endpoint_errors(client: TestClient) -> None:
+    r = client.get("/v1/guidelines/1999.01/tests")
+    assert r.status_code == 404 and "1999.01" in r.json()["detail"]
+    r = client.get("/v1/guidelines/2020.06/tests", params={"target": "nope"})
+    assert r.status_code == 400 and "nope" in r.json()["detail"]
+    r = client.get("/v1/guidelines/2020.06/tests", params={"type": "required,bogus"})
+    assert r.status_code == 400 and "bogus" in r.json()["detail"]
+    r = client.get("/v1/guidelines/2020.06/tests", params={"alias": "maybe"})
+    assert r.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/guidelines/..%2F..%2Fpyproject.toml",
+        "/guidelines/..%2Fpyproject",
+        "/guidelines/%2E%2E",
+        "/guidelines/..%2F2020.06.json",
+        "/guidelines/.hidden.json",
+        "/v1/guidelines/..%2Fguidelines%2F2020.06/tests",
+        "/v1/guidelines/add-ons%2Fdns.2020.06/tests",
+        "/guidelines/..%5C2020.06",
+        "/guidelines/2020.06%00",
+    ],
+)
+def test_traversal_is_rejected(client: TestClient, url: str) -> None:
+    r = client.get(url)
+    assert r.status_code == 404
+    assert "[project]" not in r.text and "required" not in r.text
+
+
+@pytest.mark.parametrize("bad", ["..", ".", "../pyproject", "a/b", ".x", "a..b", "", "x" * 101])
+def test_ids_are_checked_before_the_filesystem(bad: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not site.is_safe_id(bad)
+    cache = GuidelineCache(ROOT)
+    monkeypatch.setattr(cache, "load", lambda rel: pytest.fail(f"read {rel}"))
+    assert cache.find(bad) is None
+
+
+def test_pages_and_json(client: TestClient) -> None:
+    g = load("guidelines/2020.06.yaml")
+    r = client.get("/guidelines/2020.06.json")
+    assert r.status_code == 200 and r.json() == to_interop(g)
+    r = client.get("/guidelines/2020.06")
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    assert "2020.06" in r.text
+    assert client.get("/guidelines/nope").status_code == 404
+    index = client.get("/").text
+    assert 'href="guidelines/2020.06"' in index
+    assert 'href="v1/guidelines/2020.06/tests?target=platform&amp;type=required"' in index
+
+
+def test_live_edits_show_and_symlinks_are_not_followed(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "guidelines").mkdir(parents=True)
+    src = ROOT / "guidelines" / "2020.06.yaml"
+    shutil.copy(src, repo / "guidelines" / "2020.06.yaml")
+    os.symlink(src, repo / "guidelines" / "2019.11.yaml")
+    app = FastAPI()
+    app.include_router(router(repo))
+    c = TestClient(app)
+    assert c.get("/guidelines/2020.06").status_code == 200
+    assert c.get("/guidelines/2019.11").status_code == 404
+    assert "2019.11" not in c.get("/").text
+
+    path = repo / "guidelines" / "2020.06.yaml"
+    path.write_bytes(path.read_bytes().replace(b"status: approved", b"status: superseded"))
+    assert "superseded" in c.get("/").text
+    path.write_bytes(b"id: [broken\n")
+    assert c.get("/guidelines/2020.06").status_code == 500
+    assert "unreadable" in c.get("/").text
