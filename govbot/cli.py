@@ -250,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--no-cache", action="store_true", help="ignore the findings cache")
         c.set_defaults(func=func)
 
+    from govbot.release_cli import add_command as add_release
     from govbot.service.cli_args import add_commands
     from govbot.site_cli import add_command as add_site
     from govbot.timeline_cli import add_command as add_timeline
@@ -257,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_commands(sub)
     add_timeline(sub)
     add_site(sub)
+    add_release(sub)
 
     b = sub.add_parser("bench", help="measure govbot against a baseline, in one run")
     b.add_argument("what", choices=["validate", "check", "webhooks", "tally"])

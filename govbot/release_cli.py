@@ -1,0 +1,252 @@
+"""``govbot release``: approve a draft on a branch, write release notes, publish assets.
+
+Registered from govbot.cli with ``add_command(sub)``; the decisions live in
+:mod:`govbot.core.release` (pure), this module only reads and writes files
+and runs git. ``prepare`` commits on a new branch so the release goes through
+the same review as any change (``govbot check`` judges it), and it refuses a
+dirty tree so the commit holds the release and nothing else. git runs with
+explicit argument lists, never through a shell. Exit codes: 0 done,
+1 ``verify`` found mismatches, 2 usage error or a release that cannot be made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from govbot.core import release
+from govbot.core.release import ReleaseError
+from govbot.core.rules import predecessors, split_key
+from govbot.snapshots import SnapshotError, read_directory
+
+EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
+MANIFEST = "manifest.json"
+
+
+class CliError(Exception):
+    """Bad input or an unusable repo; the message is for the user (exit 2)."""
+
+
+def add_command(sub: Any) -> None:
+    p = sub.add_parser("release", help="approve a draft guideline, its notes and published assets")
+    actions = p.add_subparsers(dest="release_action", required=True, metavar="ACTION")
+
+    pr = actions.add_parser("prepare", help="approve next as ID on a new branch, superseding OLD")
+    pr.add_argument("id", help="the release id, YYYY.MM")
+    pr.add_argument(
+        "--supersede", nargs="+", action="extend", default=[], metavar="OLD", help="ids to retire"
+    )
+    pr.add_argument("--date", type=_date, help="approval date, YYYY-MM-DD (default: today)")
+    pr.add_argument("--repo", default=".", help="governance repo (default: .)")
+    pr.add_argument("--branch", help="branch to commit on (default: release/ID)")
+    pr.add_argument("--no-branch", action="store_true", help="only write the files, never commit")
+    pr.set_defaults(func=_guarded(cmd_prepare))
+
+    n = actions.add_parser("notes", help="release notes: ID compared with its predecessor")
+    n.add_argument("id")
+    n.add_argument("--repo", default=".", help="governance repo (default: .)")
+    n.set_defaults(func=_guarded(cmd_notes))
+
+    a = actions.add_parser("assets", help="write the published files of ID and manifest.json")
+    a.add_argument("id")
+    a.add_argument("--repo", default=".", help="governance repo (default: .)")
+    a.add_argument("-o", "--output", required=True, metavar="DIR")
+    a.set_defaults(func=_guarded(cmd_assets))
+
+    v = actions.add_parser("verify", help="check published assets against manifest.json and repo")
+    v.add_argument("id")
+    v.add_argument("--assets", required=True, metavar="DIR")
+    v.add_argument("--repo", default=".", help="governance repo (default: .)")
+    v.set_defaults(func=_guarded(cmd_verify))
+
+
+def _date(value: str) -> date:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {value!r}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not a date: {value!r} ({e})") from None
+
+
+def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
+    except OSError as e:
+        raise CliError(f"cannot run git in {repo}: {e.strerror or e}") from e
+
+
+def _git_ok(repo: Path, *args: str) -> str:
+    proc = _git(repo, *args)
+    if proc.returncode != 0:
+        raise CliError(f"git {' '.join(args[:2])} failed in {repo}: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def _is_git(repo: Path) -> bool:
+    proc = _git(repo, "rev-parse", "--is-inside-work-tree")
+    return proc.returncode == 0 and proc.stdout.strip() == "true"
+
+
+def _start_branch(repo: Path, branch: str) -> None:
+    """Refuse a dirty tree, a bad or existing branch name; nothing is changed when refusing."""
+    if branch.startswith("-") or _git(repo, "check-ref-format", "--branch", branch).returncode:
+        raise CliError(f"{branch!r} is not a valid branch name")
+    dirty = _git_ok(repo, "status", "--porcelain", "--untracked-files=all")
+    if dirty.strip():
+        first = dirty.splitlines()[0].strip()
+        raise CliError(f"{repo}: the working tree is dirty ({first} ...); commit or stash first")
+    if _git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}").returncode == 0:
+        raise CliError(f"branch {branch} exists already")
+
+
+def _write_files(root: Path, files: Mapping[str, bytes | None]) -> None:
+    """Each file replaced atomically: a symlink in its place is replaced, never followed."""
+    for rel, data in sorted(files.items()):
+        target = root.joinpath(*rel.split("/"))
+        if data is None:
+            target.unlink(missing_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def commit_message(release_id: str, supersede: Sequence[str], changes: Sequence[Any]) -> str:
+    title = f"Approve {release_id}" + (f", supersede {', '.join(supersede)}" if supersede else "")
+    return title + "\n\n" + "".join(f"- {what}\n" for _, what in changes)
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    repo = Path(args.repo)
+    if not repo.is_dir():
+        raise CliError(f"{repo}: not a directory")
+    use_git = not args.no_branch and _is_git(repo)
+    if args.branch and not use_git:
+        raise CliError(f"--branch needs {repo} to be a git repository (and no --no-branch)")
+    branch = args.branch or f"release/{args.id}"
+    if use_git:
+        _start_branch(repo, branch)
+    prepared = release.prepare(
+        read_directory(repo), args.id, args.supersede, args.date or date.today()
+    )
+    if use_git:
+        _git_ok(repo, "switch", "--create", branch)
+    _write_files(repo, prepared.files)
+    for path, what in prepared.changes:
+        print(f"{path}: {what}")
+    if use_git:
+        _git_ok(repo, "add", "--all", "--", *sorted(prepared.files))
+        message = commit_message(args.id, args.supersede, prepared.changes)
+        _git_ok(repo, "commit", "--quiet", "--message", message)
+        print(f"committed on branch {branch}: {message.splitlines()[0]}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _load(repo: Path, guideline_id: str) -> tuple[release.Doc, str]:
+    """The guideline and its release notes (against its predecessor) from a repo."""
+    if split_key(guideline_id) is None:
+        raise CliError(f"{guideline_id!r} is not a guideline id (YYYY.MM, next, dns.YYYY.MM)")
+    docs = release.guidelines(read_directory(repo))
+    if guideline_id not in docs:
+        raise CliError(f"no guideline {guideline_id!r} under {repo}")
+    previous = predecessors({k: d.data for k, d in docs.items()}).get(guideline_id)
+    before = docs[previous].data if previous else None
+    notes = release.release_notes(before, docs[guideline_id].data, previous, guideline_id)
+    return docs[guideline_id], notes
+
+
+def _assets(repo: Path, guideline_id: str) -> dict[str, bytes]:
+    doc, notes = _load(repo, guideline_id)
+    source = doc.raw if doc.path.endswith(".yaml") else None
+    return release.assets(doc.data, guideline_id, notes, source=source)
+
+
+def cmd_notes(args: argparse.Namespace) -> int:
+    sys.stdout.write(_load(Path(args.repo), args.id)[1])
+    return EXIT_OK
+
+
+def _read_tree(root: Path) -> dict[str, bytes]:
+    if not root.is_dir():
+        raise CliError(f"{root}: not a directory")
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+def cmd_assets(args: argparse.Namespace) -> int:
+    files = _assets(Path(args.repo), args.id)
+    out = Path(args.output)
+    stray = sorted(set(_read_tree(out) if out.exists() else {}) - set(files) - {MANIFEST})
+    if stray:
+        raise CliError(f"{out} holds other files ({', '.join(stray[:3])}); use an empty directory")
+    _write_files(out, {**files, MANIFEST: release.manifest(files, args.id)})
+    print(f"wrote {len(files)} asset(s) and {MANIFEST} to {out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """The directory against its manifest, then against what the repo gives for ID now."""
+    found = _read_tree(Path(args.assets))
+    manifest = found.pop(MANIFEST, None)
+    if manifest is None:
+        problems = [f"{MANIFEST}: missing"]
+    else:
+        problems = release.verify(found, manifest, args.id)
+    expected = _assets(Path(args.repo), args.id)
+    named = {p.split(": ", 1)[0] for p in problems}
+    for name in sorted((expected.keys() | found.keys()) - named):
+        if found.get(name) != expected.get(name):
+            what = (
+                "missing" if name not in found else "extra" if name not in expected else "differs"
+            )
+            problems.append(f"{name}: {what}, compared with what {args.repo} gives for {args.id}")
+    for p in problems:
+        print(p)
+    if not problems:
+        print(f"ok: {len(found)} file(s) match {MANIFEST} and {args.repo}", file=sys.stderr)
+    return EXIT_MISMATCH if problems else EXIT_OK
+
+
+def _guarded(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Release errors exit 2 with their message, whichever entry point ran the command."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return cmd(args)
+        except (CliError, ReleaseError, SnapshotError) as e:
+            print(f"govbot: {e}", file=sys.stderr)
+        except OSError as e:
+            print(f"govbot: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_USAGE
+
+    return run
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``govbot release ...`` on its own: ``main(["release", "notes", "2020.06"])``."""
+    parser = argparse.ArgumentParser(prog="govbot")
+    add_command(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
