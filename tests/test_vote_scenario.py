@@ -84,17 +84,18 @@ def build_revisions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 class Bot:
     """The receiver (real app), a worker and a clock whose time the test moves."""
 
-    def __init__(self, engine: Any, repo: Path) -> None:
+    def __init__(self, engine: Any, repo: Path, forge: Any = None) -> None:
         settings = Settings(github_secret=SECRET.encode(), gerrit_secret=SECRET.encode())
         self.client = TestClient(create_app(engine, settings))
         self.engine = engine
         self.now = T0
-        forge = DryRunForge(repo)
+        dry_run = forge is None  # a real adapter (against a fake forge) when given
+        chosen = forge or DryRunForge(repo)
         self.worker = Worker(
-            engine, lambda _: (forge, True), bundled.schema_set(), now=lambda: self.now
+            engine, lambda _: (chosen, dry_run), bundled.schema_set(), now=lambda: self.now
         )
         self.clock = Clock(
-            engine, lambda _: (forge, True), bundled.schema_set(), now=lambda: self.now
+            engine, lambda _: (chosen, dry_run), bundled.schema_set(), now=lambda: self.now
         )
 
     def github(self, event: str, payload: dict[str, Any]) -> None:

@@ -420,3 +420,35 @@ def verify(
         elif entry.get("sha256") != hashlib.sha256(data).hexdigest():
             problems.append(f"{name}: sha256 differs from the manifest")
     return problems
+
+
+def publication(files: Mapping[str, bytes], guideline_id: str) -> tuple[dict[str, bytes], str]:
+    """Everything published for ``guideline_id`` in a snapshot: assets (with the manifest) and notes."""
+    docs = guidelines(files)
+    if guideline_id not in docs:
+        raise ReleaseError(f"no guideline {guideline_id!r} in this revision")
+    doc = docs[guideline_id]
+    previous = predecessors({k: d.data for k, d in docs.items()}).get(guideline_id)
+    notes = release_notes(
+        docs[previous].data if previous else None, doc.data, previous, guideline_id
+    )
+    files_out = assets(
+        doc.data, guideline_id, notes, source=doc.raw if doc.path.endswith(".yaml") else None
+    )
+    files_out["manifest.json"] = manifest(files_out, guideline_id)
+    return files_out, notes
+
+
+def released(before: Mapping[str, bytes], after: Mapping[str, bytes]) -> list[str]:
+    """Guidelines approved by a change: approved after it, not before (a release merged)."""
+
+    def approved(files: Mapping[str, bytes]) -> set[str]:
+        out = set()
+        for path in files:
+            if GUIDELINE_PATH.fullmatch(path):
+                parsed = parse_document(path, files[path])
+                if isinstance(parsed.data, dict) and parsed.data.get("status") == "approved":
+                    out.add(guideline_key(path))
+        return out
+
+    return sorted(approved(after) - approved(before))

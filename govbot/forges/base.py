@@ -8,6 +8,7 @@ before instead of posting again, so a retried event never answers twice.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -65,3 +66,9 @@ class Forge(Protocol):
         ...
 
     def create_tag(self, repo: str, tag: str, sha: str, message: str) -> str: ...
+
+    def publish_release(
+        self, repo: str, tag: str, name: str, body: str, assets: Mapping[str, bytes]
+    ) -> str:
+        """Create the release of an existing tag, or complete it; never a second one."""
+        ...

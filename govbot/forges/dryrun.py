@@ -8,6 +8,7 @@ log, like real posts are (``govbot reports`` shows them).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,3 +42,8 @@ class DryRunForge:
 
     def create_tag(self, repo: str, tag: str, sha: str, message: str) -> str:
         return f"dry-run:tag:{repo}:{tag}"
+
+    def publish_release(
+        self, repo: str, tag: str, name: str, body: str, assets: Mapping[str, bytes]
+    ) -> str:
+        return f"dry-run:release:{repo}:{tag}"

@@ -303,6 +303,16 @@ class GerritForge:
     def create_tag(self, repo: str, tag: str, sha: str, message: str) -> str:
         return self.rest.create_tag(repo, tag, sha, message)
 
+    def publish_release(
+        self, repo: str, tag: str, name: str, body: str, assets: Mapping[str, bytes]
+    ) -> str:
+        """Gerrit has no release objects: the (annotated) tag is the release.
+
+        The assets are reproducible from the repository at the tag
+        (``govbot release assets``/``verify``, ``govbot site build``).
+        """
+        return f"refs/tags/{tag}"
+
 
 def render_check(report: CheckReport) -> str:
     """A check report as a plain-text Gerrit message (findings inline, not as comments:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import io
 import logging
 import os
 import re
@@ -27,6 +28,7 @@ from typing import Any, TypeVar
 import requests
 from github import Auth, Github, GithubException, RateLimitExceededException
 from github.CheckRun import CheckRun
+from github.GitRelease import GitRelease
 from github.Repository import Repository
 
 from govbot.core.events import ReviewRef
@@ -42,6 +44,8 @@ ANNOTATIONS_PER_REQUEST = 50  # GitHub's limit per check-run create/update
 _SUMMARY_LIMIT = 65535  # GitHub rejects longer check-run summaries
 _BLOB_CACHE_SIZE = 4096
 _FILE_MODES = ("100644", "100755")  # regular files; symlinks and submodules are never read
+_ASSET_TYPES = {".txt": "text/plain", ".md": "text/plain", ".json": "application/json",
+                ".yaml": "text/yaml", ".html": "text/html"}  # fmt: skip
 
 
 class GitHubError(ForgeError):
@@ -289,6 +293,74 @@ class GitHubForge:
             tag_obj = self._call(f"tag object {target} in {repo}", partial(r.get_git_tag, target))
             kind, target = tag_obj.object.type, tag_obj.object.sha
         return target
+
+    def publish_release(
+        self, repo: str, tag: str, name: str, body: str, assets: Mapping[str, bytes]
+    ) -> str:
+        """The release of the existing ``tag`` with ``assets``; returns its id.
+
+        Safe to call again after a crash at any point: an existing release is
+        completed (only missing assets are uploaded), never duplicated, and a
+        published asset is never replaced.
+        """
+        r = self._repo(repo)
+        if self._tag_target(r, repo, tag) is None:
+            # GitHub would create a lightweight tag on the default branch: never release that
+            raise ForgeError(f"tag {tag} does not exist in {repo}; tag it first", permanent=True)
+        release = self._release(r, repo, tag)
+        if release is None:
+            try:
+                release = self._call(
+                    f"create release {tag} in {repo}", lambda: r.create_git_release(tag, name, body)
+                )
+            except GitHubError as e:
+                if e.status != 422:  # 422 already_exists: another worker created it meanwhile
+                    raise
+                release = self._release(r, repo, tag)
+                if release is None:
+                    raise
+        published = self._asset_sizes(release, repo, tag)
+        for asset, data in assets.items():
+            if asset not in published:
+                try:
+                    self._upload(release, repo, tag, asset, data)
+                    continue
+                except GitHubError as e:
+                    if e.status != 422:  # 422: it is there after all (a lost answer, a race)
+                        raise
+                    published = self._asset_sizes(release, repo, tag)
+                    if asset not in published:
+                        raise
+            if published.get(asset) != len(data):
+                raise ForgeError(
+                    f"release {tag} in {repo} already has {asset} of {published.get(asset)} "
+                    f"bytes, not {len(data)}; govbot never replaces a published asset",
+                    permanent=True,
+                )
+        return str(release.id)
+
+    def _release(self, r: Repository, repo: str, tag: str) -> GitRelease | None:
+        try:
+            return self._call(f"release {tag} in {repo}", lambda: r.get_release(tag))
+        except GitHubError as e:
+            if e.status == 404:
+                return None
+            raise
+
+    def _asset_sizes(self, release: GitRelease, repo: str, tag: str) -> dict[str, int]:
+        assets = self._call(
+            f"assets of release {tag} in {repo}", lambda: list(release.get_assets())
+        )
+        return {a.name: a.size for a in assets}
+
+    def _upload(self, release: GitRelease, repo: str, tag: str, asset: str, data: bytes) -> None:
+        content_type = _ASSET_TYPES.get(Path(asset).suffix.lower(), "application/octet-stream")
+        self._call(
+            f"upload {asset} to release {tag} in {repo}",
+            lambda: release.upload_asset_from_memory(  # a fresh stream for every attempt
+                io.BytesIO(data), len(data), asset, content_type
+            ),
+        )
 
     # -- plumbing ------------------------------------------------------------
 

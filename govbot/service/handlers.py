@@ -37,7 +37,7 @@ from govbot.core.events import (
 from govbot.core.findings import Finding, Severity
 from govbot.core.validate import FindingsCache, SchemaSet
 from govbot.forges.base import Annotation, CheckReport, ForgeError
-from govbot.service import voting
+from govbot.service import releasing, voting
 from govbot.service.recording import RecordingForge
 from govbot.store.models import (
     AuditEntry,
@@ -88,6 +88,8 @@ def handle(event: Event, ctx: Context, conn_for_reads: Connection) -> Effects:
         state = "merged" if isinstance(event, ChangeMerged) else "abandoned"
         effects.reviews.append(_review_values(event.review, state=state, at=event.at))
         effects.audit.append((f"review-{state}", event.review.key, {}))
+        if isinstance(event, ChangeMerged):
+            releasing.on_merged(event, ctx, conn_for_reads, effects)
     elif isinstance(event, (VoteCast, VoteWithdrawn, CommentCommand)):
         _ballot(event, ctx, conn_for_reads, effects)
     elif isinstance(event, TagPushed):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from govbot.core.events import ReviewRef
@@ -52,4 +53,14 @@ class RecordingForge:
     def create_tag(self, repo: str, tag: str, sha: str, message: str) -> str:
         ident = self.forge.create_tag(repo, tag, sha, message)
         self.posted.append(Posted("tag", repo, sha, tag, message, ident))
+        return ident
+
+    def publish_release(
+        self, repo: str, tag: str, name: str, body: str, assets: Mapping[str, bytes]
+    ) -> str:
+        ident = self.forge.publish_release(repo, tag, name, body, assets)
+        listing = "\n".join(f"- {n} ({len(b)} bytes)" for n, b in sorted(assets.items()))
+        self.posted.append(
+            Posted("release", repo, tag, name, f"{body}\n\nAssets:\n{listing}", ident)
+        )
         return ident

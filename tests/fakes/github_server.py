@@ -74,6 +74,8 @@ class FakeRepo:
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     check_runs: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[dict[str, Any]] = field(default_factory=list)
+    # each: id, tag_name, name, body, draft, prerelease, assets (name -> bytes), asset_meta (name -> id, content_type)
+    releases: list[dict[str, Any]] = field(default_factory=list)
     truncate_trees: bool = False  # answer recursive listings as GitHub does for huge repos
 
     def commit(
@@ -134,6 +136,33 @@ class FakeRepo:
             self.tag_objects[target] = {"tag": tag, "message": tag, "object": sha, "type": "commit"}
         self.refs[f"refs/tags/{tag}"] = target
 
+    def add_release(
+        self, tag: str, name: str = "", body: str = "", assets: dict[str, bytes] | None = None
+    ) -> dict[str, Any]:
+        """Seed a published release of ``tag`` (the tag itself is not created)."""
+        release: dict[str, Any] = {"id": next(_ids), "tag_name": tag, "name": name, "body": body,
+                                   "draft": False, "prerelease": False, "assets": {}, "asset_meta": {}}  # fmt: skip
+        self.releases.append(release)
+        for asset_name, data in (assets or {}).items():
+            self.add_asset(release, asset_name, data)
+        return release
+
+    def add_asset(
+        self,
+        release: dict[str, Any],
+        name: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+    ) -> None:
+        release["assets"][name] = data
+        release["asset_meta"][name] = {"id": next(_ids), "content_type": content_type}
+
+    def release(self, release_id: int) -> dict[str, Any]:
+        for release in self.releases:
+            if release["id"] == release_id:
+                return release
+        raise HTTPException(404, "Not Found")
+
 
 class FakeGitHub:
     """The server's state plus the FastAPI app serving it."""
@@ -193,6 +222,27 @@ class FakeGitHub:
             "app": app,
         }
 
+    def release_json(self, repo: FakeRepo, r: dict[str, Any]) -> dict[str, Any]:
+        path = f"/repos/{repo.full_name}/releases/{r['id']}"
+        html = f"https://github.com/{repo.full_name}/releases/tag/{r['tag_name']}"
+        return {**{k: r[k] for k in ("id", "tag_name", "name", "body", "draft", "prerelease")},
+                "target_commitish": "main", "url": self.api(path), "html_url": html,
+                "assets_url": self.api(f"{path}/assets"),
+                "upload_url": f"{self.url}/uploads{path}/assets{{?name,label}}",
+                "tarball_url": self.api(f"/repos/{repo.full_name}/tarball/{r['tag_name']}"),
+                "zipball_url": self.api(f"/repos/{repo.full_name}/zipball/{r['tag_name']}"),
+                "author": self.user("govbot[bot]"), "created_at": NOW, "published_at": NOW,
+                "assets": [self.asset_json(repo, r, n) for n in r["assets"]]}  # fmt: skip
+
+    def asset_json(self, repo: FakeRepo, r: dict[str, Any], name: str) -> dict[str, Any]:
+        meta = r["asset_meta"][name]
+        url = self.api(f"/repos/{repo.full_name}/releases/assets/{meta['id']}")
+        download = f"https://github.com/{repo.full_name}/releases/download/{r['tag_name']}/{name}"
+        return {"id": meta["id"], "name": name, "label": "", "size": len(r["assets"][name]),
+                "content_type": meta["content_type"], "state": "uploaded", "download_count": 0,
+                "url": url, "browser_download_url": download, "uploader": self.user("govbot[bot]"),
+                "created_at": NOW, "updated_at": NOW}  # fmt: skip
+
     def comment_json(self, repo: FakeRepo, c: dict[str, Any]) -> dict[str, Any]:
         url = self.api(f"/repos/{repo.full_name}/issues/comments/{c['id']}")
         return {"id": c["id"], "body": c["body"], "user": self.user(c["login"]), "url": url,
@@ -212,8 +262,9 @@ def _build_app(gh: FakeGitHub) -> FastAPI:
     async def _record_and_fail(request: Request, call_next: Any) -> Any:
         auth = request.headers.get("authorization")
         body = await request.body()
+        raw = request.url.path.startswith("/uploads/")  # release assets: bytes, not JSON
         recorded = Recorded(request.method, request.url.path, dict(request.query_params),
-                            json.loads(body) if body else None, auth)  # fmt: skip
+                            json.loads(body) if body and not raw else None, auth)  # fmt: skip
         with gh._lock:
             gh.requests.append(recorded)
             failure = next(
@@ -378,6 +429,64 @@ def _build_app(gh: FakeGitHub) -> FastAPI:
         if sha not in repo.tag_objects:
             raise HTTPException(404, "Not Found")
         return _tag_json(gh, repo, sha)
+
+    @app.get(R + "/releases")
+    async def list_releases(owner: str, name: str, request: Request) -> JSONResponse:
+        repo = gh.repo(owner, name)
+        return _page(gh, request, [gh.release_json(repo, r) for r in reversed(repo.releases)])
+
+    @app.get(R + "/releases/tags/{tag:path}")
+    async def get_release_by_tag(owner: str, name: str, tag: str) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        for release in repo.releases:
+            if release["tag_name"] == tag and not release["draft"]:
+                return gh.release_json(repo, release)
+        raise HTTPException(404, "Not Found")
+
+    @app.post(R + "/releases", status_code=201, response_model=None)
+    async def create_release(
+        owner: str, name: str, body: JSONBody
+    ) -> dict[str, Any] | JSONResponse:
+        repo = gh.repo(owner, name)
+        tag = body["tag_name"]
+        if any(r["tag_name"] == tag for r in repo.releases):
+            error = {"resource": "Release", "code": "already_exists", "field": "tag_name"}
+            return JSONResponse({"message": "Validation Failed", "errors": [error]}, 422)
+        if f"refs/tags/{tag}" not in repo.refs:  # as GitHub does: a lightweight tag on the branch
+            branch = body.get("target_commitish") or "main"
+            repo.refs[f"refs/tags/{tag}"] = repo.refs.get(f"refs/heads/{branch}", branch)
+        release = repo.add_release(tag, body.get("name") or "", body.get("body") or "")
+        release.update(draft=bool(body.get("draft")), prerelease=bool(body.get("prerelease")))
+        return gh.release_json(repo, release)
+
+    @app.get(R + "/releases/{release_id}")
+    async def get_release(owner: str, name: str, release_id: int) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        return gh.release_json(repo, repo.release(release_id))
+
+    @app.get(R + "/releases/{release_id}/assets")
+    async def list_assets(owner: str, name: str, release_id: int, request: Request) -> JSONResponse:
+        repo = gh.repo(owner, name)
+        release = repo.release(release_id)
+        return _page(gh, request, [gh.asset_json(repo, release, n) for n in release["assets"]])
+
+    @app.post(
+        "/uploads" + R + "/releases/{release_id}/assets", status_code=201, response_model=None
+    )
+    async def upload_asset(
+        owner: str, name: str, release_id: int, request: Request
+    ) -> dict[str, Any] | JSONResponse:
+        repo = gh.repo(owner, name)
+        release = repo.release(release_id)
+        asset_name = request.query_params.get("name")
+        if not asset_name:
+            raise HTTPException(422, "Validation Failed")
+        if asset_name in release["assets"]:
+            error = {"resource": "ReleaseAsset", "code": "already_exists", "field": "name"}
+            return JSONResponse({"message": "Validation Failed", "errors": [error]}, 422)
+        content_type = request.headers.get("content-type", "application/octet-stream")
+        repo.add_asset(release, asset_name, await request.body(), content_type)
+        return gh.asset_json(repo, release, asset_name)
 
     return app
 
