@@ -25,7 +25,9 @@ class ReviewRef:
 
 
 @dataclass(frozen=True)
-class ChangeProposed:
+class _Revision:
+    """A revision proposed for review; the two events below differ only in meaning."""
+
     review: ReviewRef
     base_ref: str  # target branch
     base_sha: str | None  # None when the forge does not say (Gerrit): resolve base_ref
@@ -37,15 +39,13 @@ class ChangeProposed:
 
 
 @dataclass(frozen=True)
-class ChangeUpdated:
-    review: ReviewRef
-    base_ref: str
-    base_sha: str | None
-    head_sha: str
-    author: str
-    title: str = ""
-    url: str = ""
-    at: datetime | None = None  # when the forge says it happened: orders out-of-order deliveries
+class ChangeProposed(_Revision):
+    """A review opened (or reopened): its first revision."""
+
+
+@dataclass(frozen=True)
+class ChangeUpdated(_Revision):
+    """A new revision of an open review."""
 
 
 @dataclass(frozen=True)
