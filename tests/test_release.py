@@ -31,10 +31,13 @@ from govbot.core.release import (
     ReleaseError,
     apply,
     assets,
+    audit,
     guidelines,
     manifest,
+    manifest_in,
     prepare,
     release_notes,
+    tag_message,
     verify,
 )
 from govbot.core.rules import split_key
@@ -283,25 +286,25 @@ def test_assets_of_the_release(after, prepared) -> None:
     files = assets(doc.data, RELEASE, prepared.notes, source=doc.raw)
     assert set(files) == {f"{RELEASE}.{ext}" for ext in ("yaml", "json", "md", "html")} | {
         "RELEASE-NOTES.md",
-        "tests/platform.txt",
-        "tests/compute.txt",
-        "tests/object.txt",
+        "tests-platform.txt",
+        "tests-compute.txt",
+        "tests-object.txt",
     }
     assert files[f"{RELEASE}.yaml"] == doc.raw
     assert json.loads(files[f"{RELEASE}.json"]) == to_interop(doc.data)
     for target in ("platform", "compute", "object"):
         want = mustpass.test_list(doc.data, target, ("required",))
-        assert files[f"tests/{target}.txt"].decode().splitlines() == want
+        assert files[f"tests-{target}.txt"].decode().splitlines() == want
         assert not any("flagged" in t for t in want)
     dns = docs[f"dns.{RELEASE}"]
     dns_files = assets(dns.data, f"dns.{RELEASE}", "notes", source=dns.raw)
-    assert [n for n in dns_files if n.startswith("tests/")] == ["tests/dns.txt"]
-    assert dns_files["tests/dns.txt"].decode().splitlines() == mustpass.test_list(dns.data, "dns")
+    assert [n for n in dns_files if n.startswith("tests-")] == ["tests-dns.txt"]
+    assert dns_files["tests-dns.txt"].decode().splitlines() == mustpass.test_list(dns.data, "dns")
 
 
 def test_flagged_tests_are_left_out_and_aliases_listed(after) -> None:
     g = guidelines(after)[RELEASE].data
-    listed = assets(g, RELEASE, "")["tests/compute.txt"].decode()
+    listed = assets(g, RELEASE, "")["tests-compute.txt"].decode()
     tests = g["capabilities"]["compute-servers-list"]["tests"]
     flagged = next(t for t, d in tests.items() if d.get("flagged"))
     alias = next(a for d in tests.values() if not d.get("flagged") for a in d.get("aliases", []))
@@ -327,15 +330,44 @@ def test_manifest_verifies_and_names_an_altered_file(after) -> None:
     signed = manifest(files)
     doc = json.loads(signed)
     assert doc["guideline"] == RELEASE and list(doc["files"]) == sorted(files)
-    assert doc["files"]["tests/object.txt"]["bytes"] == len(files["tests/object.txt"])
+    assert doc["files"]["tests-object.txt"]["bytes"] == len(files["tests-object.txt"])
     assert verify(files, signed) == [] and verify(files, signed, RELEASE) == []
-    altered = {**files, "tests/compute.txt": files["tests/compute.txt"].replace(b"[id-", b"[xx-")}
-    assert verify(altered, signed) == ["tests/compute.txt: sha256 differs from the manifest"]
+    altered = {**files, "tests-compute.txt": files["tests-compute.txt"].replace(b"[id-", b"[xx-")}
+    assert verify(altered, signed) == ["tests-compute.txt: sha256 differs from the manifest"]
     missing = {n: b for n, b in files.items() if n != "RELEASE-NOTES.md"}
     assert verify(missing, signed) == ["RELEASE-NOTES.md: missing"]
     assert verify({**files, "x.txt": b""}, signed) == ["x.txt: not in the manifest"]
     assert verify(files, signed, "2019.11") == ["manifest: describes '2020.06', not '2019.11'"]
     assert verify(files, b"[]")[0].startswith("manifest: not a govbot release manifest")
+
+
+def test_the_tag_message_carries_the_manifest(after) -> None:
+    files = assets(guidelines(after)[RELEASE].data, RELEASE, "notes")
+    signed = manifest(files, RELEASE)
+    message = tag_message(RELEASE, signed)
+    assert message.startswith(f"Approve {RELEASE}\n\n")
+    assert manifest_in(message) == signed
+    # forges may trim the message's trailing newline
+    assert json.loads(manifest_in(message.rstrip()) or b"") == json.loads(signed)
+    assert manifest_in(f"Approve {RELEASE}") is None  # a tag somebody else wrote
+    assert manifest_in(message.replace('"files"', '"files')) is None
+
+
+def test_audit_checks_published_files_against_manifest_and_repo(after) -> None:
+    files = assets(guidelines(after)[RELEASE].data, RELEASE, "notes")
+    published = {**files, "manifest.json": manifest(files, RELEASE)}
+    assert audit(files, published, RELEASE) == []
+    # Gerrit keeps only the manifest (in the tag): the rebuilt files are checked against it
+    assert audit(files, {"manifest.json": published["manifest.json"]}, RELEASE) == []
+    rebuilt = {**files, "RELEASE-NOTES.md": b"other notes\n"}
+    assert audit(rebuilt, {"manifest.json": published["manifest.json"]}, RELEASE) == [
+        "RELEASE-NOTES.md: 12 bytes, the manifest says 5"
+    ]
+    # a published file that matches its manifest but not the repository at the tag
+    assert audit(rebuilt, published, RELEASE) == [
+        "RELEASE-NOTES.md: differs, compared with the repository at the tag"
+    ]
+    assert audit(files, files, RELEASE) == ["manifest.json: not published"]
 
 
 # -- the command line, on scratch git repos -------------------------------------------------
@@ -445,11 +477,11 @@ def test_cli_notes_assets_and_verify(tmp_path, after, capsys) -> None:
     assert capsys.readouterr().out == release_notes(g["2019.11"], g[RELEASE], "2019.11", RELEASE)
     out = tmp_path / "assets"
     assert run("assets", RELEASE, "--repo", str(repo), "-o", str(out)) == 0
-    assert (out / "tests" / "compute.txt").is_file() and (out / "manifest.json").is_file()
+    assert (out / "tests-compute.txt").is_file() and (out / "manifest.json").is_file()
     assert run("verify", RELEASE, "--assets", str(out), "--repo", str(repo)) == 0
-    (out / "tests" / "object.txt").write_bytes(b"tempest.api.fake\n")
+    (out / "tests-object.txt").write_bytes(b"tempest.api.fake\n")
     capsys.readouterr()
     assert run("verify", RELEASE, "--assets", str(out), "--repo", str(repo)) == 1
-    assert capsys.readouterr().out.startswith("tests/object.txt: ")
+    assert capsys.readouterr().out.startswith("tests-object.txt: ")
     assert run("notes", "../x", "--repo", str(repo)) == 2
     assert run("assets", "next", "--repo", str(repo), "-o", str(tmp_path / "n")) == 2

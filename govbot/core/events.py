@@ -88,6 +88,7 @@ class CommentCommand:
     args: tuple[str, ...]
     comment_id: str
     at: datetime | None = None
+    base_ref: str | None = None  # the branch the review targets, or the repo's default branch
 
 
 @dataclass(frozen=True)

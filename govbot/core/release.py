@@ -199,6 +199,18 @@ def prepare(
 
 # -- release notes ---------------------------------------------------------------
 
+
+def commit_message(release_id: str, supersede: Sequence[str], changes: Sequence[Any]) -> str:
+    """Worded like interop's own release commits: "Approve 2020.06, supersede 2018.02"."""
+    title = f"Approve {release_id}" + (f", supersede {', '.join(supersede)}" if supersede else "")
+    return title + "\n\n" + "".join(f"- {what}\n" for _, what in changes)
+
+
+def branch_name(release_id: str) -> str:
+    """The branch (GitHub) or topic (Gerrit) of a release change: it names the change."""
+    return f"release/{release_id}"
+
+
 HEADINGS = {
     "added": "Capabilities added",
     "required": "Capabilities promoted to required",
@@ -379,7 +391,7 @@ def assets(
             tests = mustpass.test_list(g, target, ("required",))
         except mustpass.UnknownTarget as e:
             raise ReleaseError(str(e)) from e
-        out[f"tests/{target}.txt"] = "".join(t + "\n" for t in tests).encode("utf-8")
+        out[f"tests-{target}.txt"] = "".join(t + "\n" for t in tests).encode("utf-8")
     return dict(sorted(out.items()))
 
 
@@ -393,6 +405,32 @@ def manifest(files: Mapping[str, bytes], guideline_id: str | None = None) -> byt
     }
     doc = {"guideline": guideline_id, "files": entries}
     return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+TAG_MANIFEST_INTRO = "Release assets (SHA-256 and size of each), as published by govbot:"
+
+
+def tag_message(guideline_id: str, manifest_bytes: bytes) -> str:
+    """The annotated tag's message: it carries the manifest, so the tag alone can be verified.
+
+    Gerrit has no place for release assets; with the manifest in the tag, the
+    assets rebuilt from the tagged commit are checked against what was
+    published on approval day, on any forge.
+    """
+    return f"Approve {guideline_id}\n\n{TAG_MANIFEST_INTRO}\n\n{manifest_bytes.decode('utf-8')}"
+
+
+def manifest_in(message: str) -> bytes | None:
+    """The manifest a :func:`tag_message` carries, or None (a tag govbot did not write)."""
+    _, found, rest = message.partition(TAG_MANIFEST_INTRO)
+    if not found:
+        return None
+    text = rest.strip()
+    try:
+        json.loads(text)
+    except ValueError:
+        return None
+    return (text + "\n").encode("utf-8")
 
 
 def verify(
@@ -419,6 +457,31 @@ def verify(
             problems.append(f"{name}: {len(data)} bytes, the manifest says {entry.get('bytes')}")
         elif entry.get("sha256") != hashlib.sha256(data).hexdigest():
             problems.append(f"{name}: sha256 differs from the manifest")
+    return problems
+
+
+def audit(
+    expected: Mapping[str, bytes], published: Mapping[str, bytes], guideline_id: str
+) -> list[str]:
+    """Published files (with manifest.json) against their manifest and the rebuilt ``expected``.
+
+    Where the forge keeps only the manifest (Gerrit: it is in the tag), the
+    rebuilt files are what is checked against it; elsewhere each published
+    file must match both the manifest and the repository.
+    """
+    found = dict(published)
+    manifest_bytes = found.pop("manifest.json", None)
+    expected = {n: b for n, b in expected.items() if n != "manifest.json"}
+    if manifest_bytes is None:
+        return ["manifest.json: not published"]
+    problems = verify(found or expected, manifest_bytes, guideline_id)
+    named = {p.split(": ", 1)[0] for p in problems}
+    for name in sorted((expected.keys() | found.keys()) - named) if found else ():
+        if found.get(name) != expected.get(name):
+            what = (
+                "missing" if name not in found else "extra" if name not in expected else "differs"
+            )
+            problems.append(f"{name}: {what}, compared with the repository at the tag")
     return problems
 
 

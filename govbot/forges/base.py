@@ -37,6 +37,47 @@ class CheckReport:
     annotations: tuple[Annotation, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class ProposedChange:
+    """A change govbot proposes itself (a release): new file contents on top of ``base``.
+
+    ``branch`` names it: on GitHub the head branch of the pull request, on
+    Gerrit its topic. Opening the same proposal again (a redelivered
+    ``/release`` comment) finds the change opened the first time.
+    """
+
+    repo: str
+    base: str  # the branch it targets
+    branch: str
+    message: str  # the commit message; its first line is the change's title
+    files: Mapping[str, bytes | None]  # path -> new bytes; None removes the file
+
+    @property
+    def title(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+
+@dataclass(frozen=True)
+class OpenedChange:
+    number: int  # the pull request's number, the Gerrit change's number
+    url: str
+    created: bool  # False: it was open already (a retry, a second request)
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a forge holds for a released guideline: the tagged commit and the assets.
+
+    Gerrit has no release objects, so there ``assets`` holds only the manifest
+    carried in the annotated tag's message; the other assets are rebuilt from
+    the repository at ``sha`` and checked against it.
+    """
+
+    tag: str
+    sha: str
+    assets: Mapping[str, bytes]
+
+
 class ForgeError(Exception):
     """A forge call failed. ``retry_after`` (seconds) is set when it is worth retrying."""
 
@@ -49,7 +90,8 @@ class ForgeError(Exception):
 
 
 class Forge(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def read_files(self, repo: str, rev: str) -> dict[str, bytes]:
         """The governed files of ``repo`` at ``rev`` (a sha or a branch)."""
@@ -71,4 +113,12 @@ class Forge(Protocol):
         self, repo: str, tag: str, name: str, body: str, assets: Mapping[str, bytes]
     ) -> str:
         """Create the release of an existing tag, or complete it; never a second one."""
+        ...
+
+    def open_change(self, change: ProposedChange) -> OpenedChange:
+        """Open ``change`` for review, or find it open already; never a second one."""
+        ...
+
+    def published(self, repo: str, tag: str) -> Published:
+        """The tagged commit and the published assets; ForgeError(permanent) if there is no tag."""
         ...
