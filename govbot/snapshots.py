@@ -177,3 +177,13 @@ def read_snapshot(repo: Path, rev: str) -> dict[str, bytes]:
         return read_git(repo, rev)
     except SnapshotError as e:
         raise SnapshotError(f"{e} (and {rev!r} is not a directory either)") from e
+
+
+def read_tag(repo: Path, tag: str) -> tuple[str, str] | None:
+    """The commit a local tag names and its annotation message ("" if lightweight), or None."""
+    ref = f"refs/tags/{tag}"
+    commit = _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if commit.returncode != 0:
+        return None
+    message = _git(repo, "for-each-ref", "--format=%(contents)", ref)
+    return commit.stdout.decode().strip(), message.stdout.decode("utf-8", "replace")

@@ -31,6 +31,7 @@ from govbot.forges.gerrit_events import PayloadError, normalise, strip_header
 FIXTURES = Path(__file__).parent / "fixtures" / "gerrit"
 REVIEW = ReviewRef("gerrit", "openstack/interop", "4242")
 R1, R2 = "a" * 40, "b" * 40
+PARENT = "1" * 40
 
 
 def load(name: str) -> dict[str, Any]:
@@ -43,7 +44,7 @@ def test_first_patch_set_is_a_proposal() -> None:
         ChangeProposed(
             review=REVIEW,
             base_ref="master",
-            base_sha=None,
+            base_sha=PARENT,  # the patch set's parent: pinned, unlike the branch
             head_sha=R1,
             author="alice",
             title="Add 2025.06 guideline",
@@ -56,7 +57,14 @@ def test_first_patch_set_is_a_proposal() -> None:
 def test_later_patch_set_is_an_update() -> None:
     [event] = normalise(load("patchset-created-2")) or []
     assert isinstance(event, ChangeUpdated)
-    assert (event.review, event.head_sha, event.base_sha) == (REVIEW, R2, None)
+    assert (event.review, event.head_sha, event.base_sha) == (REVIEW, R2, PARENT)
+
+
+def test_an_event_without_parents_leaves_the_base_to_the_branch() -> None:
+    event = load("patchset-created-1")
+    del event["patchSet"]["parents"]
+    [proposed] = normalise(event) or []
+    assert isinstance(proposed, ChangeProposed) and proposed.base_sha is None
 
 
 def test_uploader_without_username_falls_back_to_email() -> None:

@@ -64,7 +64,8 @@ def payload(event: str, action: str | None, overrides: dict[str, Any]) -> dict[s
     """A schema-valid payload for org/gov with ``overrides`` laid over it."""
     if not SCHEMA_PATH.is_file():
         pytest.skip(f"GitHub's webhook schema is not at {SCHEMA_PATH}")
-    return minimal_payload(event, action, {"repository": {"full_name": "org/gov"}, **overrides})
+    repository = {"full_name": "org/gov", "default_branch": "main"}
+    return minimal_payload(event, action, {"repository": repository, **overrides})
 
 
 def pr(action: str, **pull: Any) -> dict[str, Any]:
@@ -218,13 +219,22 @@ def test_a_review_comment_is_not_a_vote_and_a_dismissal_withdraws() -> None:
 
 def test_comment_commands() -> None:
     assert normalise("issue_comment", comment("created", "Nice.\n/vote +1 looks right")) == [
-        CommentCommand(GOV, "carol", "vote", ("+1", "looks", "right"), "321", WHEN)
+        CommentCommand(GOV, "carol", "vote", ("+1", "looks", "right"), "321", WHEN, "main")
     ]
     assert normalise("issue_comment", comment("edited", "/hold")) == [
-        CommentCommand(GOV, "carol", "hold", (), "321", WHEN)
+        CommentCommand(GOV, "carol", "hold", (), "321", WHEN, "main")
     ]
     assert normalise("issue_comment", comment("created", "just chatting")) == []
     assert normalise("issue_comment", comment("created", "/vote +1", on_pr=False)) is None
+
+
+def test_a_release_request_may_come_from_a_plain_issue() -> None:
+    """Chairs ask for a release on a tracking issue; it targets the default branch."""
+    request = comment("created", "Time to cut it.\n/release 2024.06", on_pr=False)
+    assert normalise("issue_comment", request) == [
+        CommentCommand(GOV, "carol", "release", ("2024.06",), "321", WHEN, "main")
+    ]
+    assert normalise("issue_comment", comment("edited", "/release 2024.06", on_pr=False)) is None
 
 
 def test_deleting_or_editing_away_a_vote_comment_withdraws_the_vote() -> None:

@@ -77,6 +77,7 @@ def worker_env(engine: Any, gh: FakeGitHub, tmp_path: Path) -> dict[str, str]:
         "DATABASE_URL": url,
         "GOVBOT_GITHUB_TOKEN": "test-token",
         "GOVBOT_GITHUB_API_URL": gh.url,
+        "GOVBOT_GITHUB_THROTTLE": "off",
         "GOVBOT_WORKER_LEASE_SECONDS": "2",
         "GOVBOT_CACHE_DIR": str(tmp_path / "cache"),
     }

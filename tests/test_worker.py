@@ -231,13 +231,14 @@ def test_a_gerrit_stream_event_is_checked_like_a_pull_request(
     event = json.loads((REPO / "tests/fixtures/gerrit/patchset-created-1.json").read_text())
     event["change"]["branch"] = "main"
     event["patchSet"]["revision"] = governance["bad"]
+    event["patchSet"]["parents"] = [governance["base"]]
     assert record_stream_event(engine, event) is True
     assert record_stream_event(engine, event) is False  # the same event from the stream again
     make_worker(engine, DryRunForge(governance["repo"])).run(once=True)
     (check,) = rows(engine, CheckResultRow)
     assert (check.review_key, check.base_sha, check.conclusion) == (
         "gerrit:openstack/interop#4242",
-        "main",
+        governance["base"],  # the patch set's parent, pinned
         "failure",
     )
 

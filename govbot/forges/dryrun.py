@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from govbot.core import release
 from govbot.core.events import ReviewRef
-from govbot.forges.base import CheckReport, ForgeError
-from govbot.snapshots import SnapshotError, read_git
+from govbot.forges.base import CheckReport, ForgeError, OpenedChange, ProposedChange, Published
+from govbot.snapshots import SnapshotError, read_git, read_tag
 
 
 @dataclass
@@ -47,3 +48,18 @@ class DryRunForge:
         self, repo: str, tag: str, name: str, body: str, assets: Mapping[str, bytes]
     ) -> str:
         return f"dry-run:release:{repo}:{tag}"
+
+    def open_change(self, change: ProposedChange) -> OpenedChange:
+        return OpenedChange(0, f"dry-run:change:{change.repo}:{change.branch}", True)
+
+    def published(self, repo: str, tag: str) -> Published:
+        """A tag of the local repository (``git tag -a`` by hand, or a real forge's, fetched)."""
+        try:
+            found = read_tag(self.repo_path, tag)
+        except SnapshotError as e:
+            raise ForgeError(str(e), permanent=True) from e
+        if found is None:
+            raise ForgeError(f"no tag {tag} in {self.repo_path}", permanent=True)
+        sha, message = found
+        manifest = release.manifest_in(message)
+        return Published(tag, sha, {"manifest.json": manifest} if manifest else {})

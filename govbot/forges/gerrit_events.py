@@ -142,13 +142,22 @@ def _proposal(r: _Reader, author: str, cls: type[ChangeProposed] | type[ChangeUp
     return cls(
         review=r.review(),
         base_ref=r.text("change.branch"),
-        base_sha=None,  # stream events do not say; the worker resolves base_ref
+        base_sha=_first_parent(r),
         head_sha=r.text("patchSet.revision"),
         author=author,
         title=r.get("change.subject") or "",
         url=r.get("change.url") or "",
         at=r.at(),
     )
+
+
+def _first_parent(r: _Reader) -> str | None:
+    """The commit the patch set is based on: the base the change is judged (and later
+    found released) against, pinned, since the branch moves once the change merges."""
+    parents = r.get("patchSet.parents")
+    if isinstance(parents, list) and parents and isinstance(parents[0], str) and parents[0]:
+        return parents[0]
+    return None  # an older event format: the worker reads the branch as it is then
 
 
 def _patchset_created(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
@@ -194,7 +203,11 @@ def _comment_added(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
         command = parse_command(strip_header(comment))
         if command is not None:
             word, args = command
-            events.append(CommentCommand(review, voter, word, args, _comment_id(r), at))
+            events.append(
+                CommentCommand(
+                    review, voter, word, args, _comment_id(r), at, r.text("change.branch")
+                )
+            )
     return events
 
 

@@ -98,13 +98,15 @@ def _pull_request_review(p: dict[str, Any]) -> list[Event] | None:
 
 
 def _issue_comment(p: dict[str, Any]) -> list[Event] | None:
-    if not _get(p, "issue", "pull_request", kind=dict, optional=True):
-        return None  # a comment on a plain issue
     action = _str(p, "action")
     review = _review(p, number=("issue", "number"))
     author = _str(p, "comment", "user", "login")
     body = _get(p, "comment", "body", optional=True) or ""
     command = parse_command(body)
+    on_pr = bool(_get(p, "issue", "pull_request", kind=dict, optional=True))
+    release_request = action == "created" and command is not None and command[0] == "release"
+    if not on_pr and not release_request:
+        return None  # a plain issue: only a release request ("/release 2020.06") is for govbot
     if action == "deleted":
         if command and command[0] in VOTE_COMMANDS:
             return [VoteWithdrawn(review, voter=author, source="comment")]
@@ -114,7 +116,8 @@ def _issue_comment(p: dict[str, Any]) -> list[Event] | None:
     if command:
         comment_id = str(_get(p, "comment", "id", kind=int))
         at = _time(p, "comment", "updated_at")
-        return [CommentCommand(review, author, command[0], command[1], comment_id, at)]
+        base = _get(p, "repository", "default_branch", optional=True)
+        return [CommentCommand(review, author, command[0], command[1], comment_id, at, base)]
     before = _get(p, "changes", "body", "from", optional=True) if action == "edited" else None
     previous = parse_command(before) if isinstance(before, str) else None
     if previous and previous[0] in VOTE_COMMANDS:

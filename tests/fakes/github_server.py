@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 import pytest
 import uvicorn
 from fastapi import Body, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 NOW = "2024-05-01T12:00:00Z"
@@ -68,6 +68,7 @@ class FakeRepo:
     blobs: dict[str, bytes] = field(default_factory=dict)
     trees: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # sha -> direct entries
     commits: dict[str, str] = field(default_factory=dict)  # commit sha -> root tree sha
+    commit_meta: dict[str, dict[str, Any]] = field(default_factory=dict)  # sha -> message, parents
     refs: dict[str, str] = field(default_factory=dict)  # "refs/tags/v1" -> sha
     tag_objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -98,21 +99,115 @@ class FakeRepo:
             self.refs[f"refs/heads/{branch}"] = sha
 
     def _tree(self, node: dict[str, Any]) -> str:
+        """Store ``node`` as trees; its leaves are (mode, bytes) or stored (mode, type, sha)."""
         entries: list[dict[str, Any]] = []
         for name, value in sorted(node.items()):
             if isinstance(value, dict):
-                entries.append(
-                    {"path": name, "mode": "040000", "type": "tree", "sha": self._tree(value)}
-                )
-            else:
+                sub = self._tree(value)
+                if self.trees[sub]:  # Git has no empty directories
+                    entries.append({"path": name, "mode": "040000", "type": "tree", "sha": sub})
+                continue
+            if len(value) == 2:
                 mode, data = value
                 sha = git_sha("blob", data)
                 self.blobs[sha] = data
-                entries.append(
-                    {"path": name, "mode": mode, "type": "blob", "sha": sha, "size": len(data)}
-                )
+                value = (mode, "blob", sha)
+            mode, kind, sha = value
+            entry = {"path": name, "mode": mode, "type": kind, "sha": sha}
+            if kind == "blob":
+                entry["size"] = len(self.blobs[sha])
+            entries.append(entry)
         sha = git_sha("tree", repr(entries).encode())
         self.trees[sha] = entries
+        return sha
+
+    def _nest(self, tree_sha: str) -> dict[str, Any]:
+        """A stored tree as ``_tree`` takes it: name -> subtree, or (mode, type, sha)."""
+        return {
+            e["path"]: self._nest(e["sha"])
+            if e["type"] == "tree"
+            else (e["mode"], e["type"], e["sha"])
+            for e in self.trees[tree_sha]
+        }
+
+    def write_tree(self, entries: list[dict[str, Any]], base_tree: str | None = None) -> str:
+        """POST /git/trees: ``entries`` laid over ``base_tree``; a null sha deletes the path."""
+        if base_tree is not None and base_tree not in self.trees:
+            raise HTTPException(422, "Invalid tree info")
+        root = self._nest(base_tree) if base_tree else {}
+        for e in entries:
+            *dirs, leaf = e["path"].strip("/").split("/")
+            if e.get("mode") not in ("100644", "100755", "040000", "160000", "120000"):
+                raise HTTPException(422, "Invalid tree info")
+            node = root
+            deleting = e.get("sha", "") is None and "content" not in e
+            for d in dirs:
+                node = node.get(d) if deleting else node.setdefault(d, {})
+                if not isinstance(node, dict):
+                    raise HTTPException(422, "GitRPC::BadObjectState")
+            if deleting:
+                if leaf not in node:  # as GitHub does: deleting what is not there is an error
+                    raise HTTPException(422, "GitRPC::BadObjectState")
+                del node[leaf]
+            elif "content" in e:
+                node[leaf] = (e["mode"], e["content"].encode())
+            elif e.get("type") == "tree" and e.get("sha") in self.trees:
+                node[leaf] = self._nest(e["sha"])
+            elif e.get("type") == "blob" and e.get("sha") in self.blobs:
+                node[leaf] = (e["mode"], "blob", e["sha"])
+            else:
+                raise HTTPException(422, "Invalid tree info")
+        return self._tree(root)
+
+    def new_commit(self, message: str, tree: str, parents: list[str]) -> str:
+        """Store a commit (POST /git/commits, merges); the same content gives the same sha."""
+        if tree not in self.trees or any(p not in self.commits for p in parents):
+            raise HTTPException(422, "Invalid tree or parent sha")
+        header = f"tree {tree}\n" + "".join(f"parent {p}\n" for p in parents)
+        sha = git_sha("commit", f"{header}\n{message}".encode())
+        self.commits[sha] = tree
+        self.commit_meta[sha] = {"message": message, "parents": list(parents)}
+        return sha
+
+    def is_ancestor(self, old: str, new: str) -> bool:
+        pending, seen = [new], set()
+        while pending:
+            sha = pending.pop()
+            if sha == old:
+                return True
+            if sha not in seen:
+                seen.add(sha)
+                pending += self.commit_meta.get(sha, {}).get("parents", [])
+        return False
+
+    def files(self, rev: str) -> dict[str, bytes]:
+        """Every file at ``rev`` (a branch or a commit), governed or not: for checking a commit whole."""
+        sha = self.refs.get(f"refs/heads/{rev}", rev)
+        return {e["path"]: self.blobs[e["sha"]] for e in _listing(self, self.commits[sha], "")
+                if e["type"] == "blob"}  # fmt: skip
+
+    def open_pull(self, head: str, base: str, title: str, body: str = "") -> dict[str, Any]:
+        """A pull request of branch ``head`` onto branch ``base``, as POST /pulls makes one."""
+        head_sha, base_sha = self.refs[f"refs/heads/{head}"], self.refs[f"refs/heads/{base}"]
+        number = max([*self.pulls, *self.comments], default=0) + 1
+        old, new = (_flat(self, self.commits[sha]) for sha in (base_sha, head_sha))
+        files = [{"filename": path, "status": "removed" if path not in new else
+                  "added" if path not in old else "modified"}
+                 for path in sorted(old.keys() | new.keys()) if old.get(path) != new.get(path)]  # fmt: skip
+        self.pulls[number] = {"number": number, "head": head_sha, "base": base_sha, "files": files,
+                              "head_ref": head, "base_ref": base, "title": title, "body": body,
+                              "state": "open", "merged": False, "merge_commit_sha": None}  # fmt: skip
+        return self.pulls[number]
+
+    def merge_pull(self, number: int) -> str:
+        """Merge PR ``number`` as GitHub's merge button does; returns the merge commit's sha."""
+        pull = self.pulls[number]
+        head = self.refs[f"refs/heads/{pull['head_ref']}"]
+        base = f"refs/heads/{pull['base_ref']}"
+        message = f"Merge pull request #{number} from {pull['head_ref']}"
+        sha = self.new_commit(message, self.commits[head], [self.refs[base], head])
+        self.refs[base] = sha
+        pull.update(state="closed", merged=True, merge_commit_sha=sha, head=head)
         return sha
 
     def add_pull(
@@ -120,7 +215,9 @@ class FakeRepo:
     ) -> None:
         """Seed PR ``number``; a file is a path, or a dict such as {"filename", "status", "previous_filename"}."""
         listed = [{"filename": f, "status": "modified"} if isinstance(f, str) else f for f in files]
-        self.pulls[number] = {"number": number, "head": head, "base": base, "files": listed}
+        self.pulls[number] = {"number": number, "head": head, "base": base, "files": listed,
+                              "head_ref": f"pr-{number}", "base_ref": "main", "title": "", "body": "",
+                              "state": "open", "merged": False, "merge_commit_sha": None}  # fmt: skip
 
     def add_comment(self, number: int, body: str, login: str = "someone") -> int:
         comment_id = next(_ids)
@@ -161,6 +258,14 @@ class FakeRepo:
         for release in self.releases:
             if release["id"] == release_id:
                 return release
+        raise HTTPException(404, "Not Found")
+
+    def asset(self, asset_id: int) -> tuple[dict[str, Any], str]:
+        """The release holding asset ``asset_id``, and the asset's name."""
+        for release in self.releases:
+            for name, meta in release["asset_meta"].items():
+                if meta["id"] == asset_id:
+                    return release, name
         raise HTTPException(404, "Not Found")
 
 
@@ -237,11 +342,44 @@ class FakeGitHub:
     def asset_json(self, repo: FakeRepo, r: dict[str, Any], name: str) -> dict[str, Any]:
         meta = r["asset_meta"][name]
         url = self.api(f"/repos/{repo.full_name}/releases/assets/{meta['id']}")
-        download = f"https://github.com/{repo.full_name}/releases/download/{r['tag_name']}/{name}"
+        download = f"{self.url}/{repo.full_name}/releases/download/{r['tag_name']}/{name}"
         return {"id": meta["id"], "name": name, "label": "", "size": len(r["assets"][name]),
                 "content_type": meta["content_type"], "state": "uploaded", "download_count": 0,
                 "url": url, "browser_download_url": download, "uploader": self.user("govbot[bot]"),
                 "created_at": NOW, "updated_at": NOW}  # fmt: skip
+
+    def repo_json(self, repo: FakeRepo) -> dict[str, Any]:
+        owner, name = repo.full_name.split("/")
+        return {"id": repo.id, "name": name, "full_name": repo.full_name, "owner": self.user(owner),
+                "url": self.api(f"/repos/{repo.full_name}"), "private": False, "default_branch": "main"}  # fmt: skip
+
+    def commit_json(self, repo: FakeRepo, sha: str) -> dict[str, Any]:
+        meta = repo.commit_meta.get(sha, {"message": "", "parents": []})
+        api, html = (
+            self.api(f"/repos/{repo.full_name}/git/commits"),
+            f"https://github.com/{repo.full_name}/commit",
+        )
+        person = {"name": "govbot", "email": "govbot@example.com", "date": NOW}
+        return {"sha": sha, "url": f"{api}/{sha}", "html_url": f"{html}/{sha}", "message": meta["message"],
+                "tree": {"sha": repo.commits[sha], "url": self.api(f"/repos/{repo.full_name}/git/trees/{repo.commits[sha]}")},
+                "parents": [{"sha": p, "url": f"{api}/{p}", "html_url": f"{html}/{p}"} for p in meta["parents"]],
+                "author": person, "committer": person,
+                "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None}}  # fmt: skip
+
+    def pull_json(self, repo: FakeRepo, p: dict[str, Any]) -> dict[str, Any]:
+        owner = repo.full_name.split("/")[0]
+        n, path = p["number"], f"/repos/{repo.full_name}/pulls/{p['number']}"
+        head = p["head"] if p["merged"] else repo.refs.get(f"refs/heads/{p['head_ref']}", p["head"])
+
+        def part(ref: str, sha: str) -> dict[str, Any]:
+            return {"label": f"{owner}:{ref}", "ref": ref, "sha": sha, "user": self.user(owner),
+                    "repo": self.repo_json(repo)}  # fmt: skip
+
+        return {"id": n + 500000, "number": n, "state": p["state"], "title": p["title"], "body": p["body"],
+                "url": self.api(path), "html_url": f"https://github.com/{repo.full_name}/pull/{n}",
+                "head": part(p["head_ref"], head), "base": part(p["base_ref"], p["base"]),
+                "merged": p["merged"], "merge_commit_sha": p["merge_commit_sha"], "draft": False,
+                "user": self.user("govbot[bot]"), "created_at": NOW, "updated_at": NOW}  # fmt: skip
 
     def comment_json(self, repo: FakeRepo, c: dict[str, Any]) -> dict[str, Any]:
         url = self.api(f"/repos/{repo.full_name}/issues/comments/{c['id']}")
@@ -277,7 +415,8 @@ def _build_app(gh: FakeGitHub) -> FastAPI:
                 {"message": failure.message}, failure.status, headers=failure.headers
             )
         token = (auth or "").split(" ")[-1]
-        if gh.tokens and token not in gh.tokens and not request.url.path.startswith("/app/"):
+        public = request.url.path.startswith("/app/") or "/releases/download/" in request.url.path
+        if gh.tokens and token not in gh.tokens and not public:
             return JSONResponse({"message": "Bad credentials"}, 401)
         response = await call_next(request)
         for (method, part), seconds in list(gh.delays.items()):
@@ -298,11 +437,9 @@ def _build_app(gh: FakeGitHub) -> FastAPI:
 
     @app.get(R)
     async def get_repo(owner: str, name: str) -> dict[str, Any]:
-        repo = gh.repo(owner, name)
-        return {"id": repo.id, "name": name, "full_name": repo.full_name, "owner": gh.user(owner),
-                "url": gh.api(f"/repos/{repo.full_name}"), "private": False, "default_branch": "main"}  # fmt: skip
+        return gh.repo_json(gh.repo(owner, name))
 
-    @app.get(R + "/git/trees/{rev}")
+    @app.get(R + "/git/trees/{rev:path}")  # a branch name may hold slashes
     async def get_tree(
         owner: str, name: str, rev: str, recursive: str | None = None
     ) -> dict[str, Any]:
@@ -324,6 +461,77 @@ def _build_app(gh: FakeGitHub) -> FastAPI:
         data = repo.blobs[sha]
         return {"sha": sha, "size": len(data), "encoding": "base64", "url": gh.api(f"/repos/{repo.full_name}/git/blobs/{sha}"),
                 "content": base64.encodebytes(data).decode()}  # fmt: skip
+
+    @app.post(R + "/git/blobs", status_code=201)
+    async def create_blob(owner: str, name: str, body: JSONBody) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        if body.get("encoding", "utf-8") not in ("utf-8", "base64") or "content" not in body:
+            raise HTTPException(422, "Validation Failed")
+        content = body["content"]
+        data = base64.b64decode(content) if body.get("encoding") == "base64" else content.encode()
+        sha = git_sha("blob", data)
+        repo.blobs[sha] = data
+        return {"sha": sha, "url": gh.api(f"/repos/{repo.full_name}/git/blobs/{sha}")}
+
+    @app.post(R + "/git/trees", status_code=201)
+    async def create_tree(owner: str, name: str, body: JSONBody) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        sha = repo.write_tree(body.get("tree") or [], body.get("base_tree"))
+        return {"sha": sha, "url": gh.api(f"/repos/{repo.full_name}/git/trees/{sha}"),
+                "tree": repo.trees[sha], "truncated": False}  # fmt: skip
+
+    @app.post(R + "/git/commits", status_code=201)
+    async def create_commit(owner: str, name: str, body: JSONBody) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        sha = repo.new_commit(body["message"], body["tree"], body.get("parents") or [])
+        return gh.commit_json(repo, sha)
+
+    @app.get(R + "/git/commits/{sha}")
+    async def get_commit(owner: str, name: str, sha: str) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        if sha not in repo.commits:
+            raise HTTPException(404, "Not Found")
+        return gh.commit_json(repo, sha)
+
+    @app.get(R + "/pulls")
+    async def list_pulls(
+        owner: str,
+        name: str,
+        request: Request,
+        state: str = "open",
+        head: str | None = None,
+        base: str | None = None,
+    ) -> JSONResponse:
+        repo = gh.repo(owner, name)
+        pulls = [p for _, p in sorted(repo.pulls.items(), reverse=True)
+                 if state in ("all", p["state"]) and base in (None, p["base_ref"])
+                 and head in (None, f"{owner}:{p['head_ref']}")]  # fmt: skip
+        return _page(gh, request, [gh.pull_json(repo, p) for p in pulls])
+
+    @app.post(R + "/pulls", status_code=201, response_model=None)
+    async def create_pull(owner: str, name: str, body: JSONBody) -> dict[str, Any] | JSONResponse:
+        repo = gh.repo(owner, name)
+        head, base = body.get("head") or "", body.get("base") or ""
+        head = head.removeprefix(f"{owner}:")
+        if not body.get("title"):
+            return _invalid("missing_field", field="title")
+        for key, branch in (("base", base), ("head", head)):
+            if f"refs/heads/{branch}" not in repo.refs:
+                return _invalid("invalid", field=key)
+        if any(p["state"] == "open" and (p["head_ref"], p["base_ref"]) == (head, base)
+               for p in repo.pulls.values()):  # fmt: skip
+            return _invalid("custom", message=f"A pull request already exists for {owner}:{head}.")
+        if repo.refs[f"refs/heads/{head}"] == repo.refs[f"refs/heads/{base}"]:
+            return _invalid("custom", message=f"No commits between {base} and {head}")
+        pull = repo.open_pull(head, base, body["title"], body.get("body") or "")
+        return gh.pull_json(repo, pull)
+
+    @app.get(R + "/pulls/{number}")
+    async def get_pull(owner: str, name: str, number: int) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        if number not in repo.pulls:
+            raise HTTPException(404, "Not Found")
+        return gh.pull_json(repo, repo.pulls[number])
 
     @app.get(R + "/pulls/{number}/files")
     async def pull_files(owner: str, name: str, number: int, request: Request) -> JSONResponse:
@@ -413,8 +621,23 @@ def _build_app(gh: FakeGitHub) -> FastAPI:
         repo = gh.repo(owner, name)
         if body["ref"] in repo.refs:
             raise HTTPException(422, "Reference already exists")
+        if body["ref"].startswith("refs/heads/") and body["sha"] not in repo.commits:
+            raise HTTPException(422, "Object does not exist")
         repo.refs[body["ref"]] = body["sha"]
         return _ref_json(gh, repo, body["ref"])
+
+    @app.patch(R + "/git/refs/{ref:path}")
+    async def update_ref(owner: str, name: str, ref: str, body: JSONBody) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        ref, sha = f"refs/{ref}", body.get("sha")
+        if ref not in repo.refs:
+            raise HTTPException(422, "Reference does not exist")
+        if sha not in repo.commits:
+            raise HTTPException(422, "Object does not exist")
+        if not body.get("force") and not repo.is_ancestor(repo.refs[ref], sha):
+            raise HTTPException(422, "Update is not a fast forward")
+        repo.refs[ref] = sha
+        return _ref_json(gh, repo, ref)
 
     @app.post(R + "/git/tags", status_code=201)
     async def create_tag(owner: str, name: str, body: JSONBody) -> dict[str, Any]:
@@ -470,6 +693,27 @@ def _build_app(gh: FakeGitHub) -> FastAPI:
         release = repo.release(release_id)
         return _page(gh, request, [gh.asset_json(repo, release, n) for n in release["assets"]])
 
+    @app.get(R + "/releases/assets/{asset_id}", response_model=None)
+    async def get_asset(
+        owner: str, name: str, asset_id: int, request: Request
+    ) -> dict[str, Any] | RedirectResponse:
+        repo = gh.repo(owner, name)
+        release, asset_name = repo.asset(asset_id)
+        asset = gh.asset_json(repo, release, asset_name)
+        if "application/octet-stream" in request.headers.get("accept", ""):
+            return RedirectResponse(asset["browser_download_url"], 302)  # GitHub: to its storage
+        return asset
+
+    @app.get("/{owner}/{name}/releases/download/{tag}/{asset_name}")
+    async def download_asset(owner: str, name: str, tag: str, asset_name: str) -> Response:
+        repo = gh.repo(owner, name)
+        for release in repo.releases:
+            if release["tag_name"] == tag and asset_name in release["assets"]:
+                return Response(
+                    release["assets"][asset_name], media_type="application/octet-stream"
+                )
+        raise HTTPException(404, "Not Found")
+
     @app.post(
         "/uploads" + R + "/releases/{release_id}/assets", status_code=201, response_model=None
     )
@@ -499,6 +743,17 @@ def _listing(repo: FakeRepo, tree_sha: str, prefix: str) -> list[dict[str, Any]]
         if e["type"] == "tree":
             out += _listing(repo, e["sha"], f"{prefix}{e['path']}/")
     return out
+
+
+def _flat(repo: FakeRepo, tree_sha: str) -> dict[str, str]:
+    """path -> blob sha of every file under a tree."""
+    return {e["path"]: e["sha"] for e in _listing(repo, tree_sha, "") if e["type"] != "tree"}
+
+
+def _invalid(code: str, **detail: str) -> JSONResponse:
+    """GitHub's 422 for a pull request it will not open."""
+    error = {"resource": "PullRequest", "code": code, **detail}
+    return JSONResponse({"message": "Validation Failed", "errors": [error]}, 422)
 
 
 def _comment(repo: FakeRepo, comment_id: int) -> dict[str, Any]:
