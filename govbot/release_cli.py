@@ -25,6 +25,7 @@ from typing import Any
 from govbot.core import release
 from govbot.core.release import ReleaseError
 from govbot.core.rules import predecessors, split_key
+from govbot.forges.base import Forge, ForgeError
 from govbot.snapshots import SnapshotError, read_directory
 
 EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
@@ -63,9 +64,27 @@ def add_command(sub: Any) -> None:
 
     v = actions.add_parser("verify", help="check published assets against manifest.json and repo")
     v.add_argument("id")
-    v.add_argument("--assets", required=True, metavar="DIR")
-    v.add_argument("--repo", default=".", help="governance repo (default: .)")
+    v.add_argument("--assets", metavar="DIR", help="a downloaded copy (default: the forge's)")
+    v.add_argument("--repo", default=".", help="governance repo for --assets (default: .)")
+    _forge_arguments(v)
     v.set_defaults(func=_guarded(cmd_verify))
+
+    pu = actions.add_parser("publish", help="tag COMMIT as ID and publish its release and assets")
+    pu.add_argument("id")
+    pu.add_argument("--commit", required=True, help="the merged release commit (a full sha)")
+    _forge_arguments(pu)
+    pu.set_defaults(func=_guarded(cmd_publish))
+
+
+def _forge_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--forge",
+        choices=("github", "gerrit", "dry-run"),
+        default="dry-run",
+        help="where the release lives; credentials come from the environment (default: dry-run, "
+        "the local clone GOVBOT_REPO_PATH, changing nothing)",
+    )
+    p.add_argument("--project", help="org/repo on GitHub, the project on Gerrit")
 
 
 def _date(value: str) -> date:
@@ -126,11 +145,6 @@ def _write_files(root: Path, files: Mapping[str, bytes | None]) -> None:
             raise
 
 
-def commit_message(release_id: str, supersede: Sequence[str], changes: Sequence[Any]) -> str:
-    title = f"Approve {release_id}" + (f", supersede {', '.join(supersede)}" if supersede else "")
-    return title + "\n\n" + "".join(f"- {what}\n" for _, what in changes)
-
-
 def cmd_prepare(args: argparse.Namespace) -> int:
     repo = Path(args.repo)
     if not repo.is_dir():
@@ -138,7 +152,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     use_git = not args.no_branch and _is_git(repo)
     if args.branch and not use_git:
         raise CliError(f"--branch needs {repo} to be a git repository (and no --no-branch)")
-    branch = args.branch or f"release/{args.id}"
+    branch = args.branch or release.branch_name(args.id)
     if use_git:
         _start_branch(repo, branch)
     prepared = release.prepare(
@@ -151,7 +165,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
         print(f"{path}: {what}")
     if use_git:
         _git_ok(repo, "add", "--all", "--", *sorted(prepared.files))
-        message = commit_message(args.id, args.supersede, prepared.changes)
+        message = release.commit_message(args.id, args.supersede, prepared.changes)
         _git_ok(repo, "commit", "--quiet", "--message", message)
         print(f"committed on branch {branch}: {message.splitlines()[0]}", file=sys.stderr)
     return EXIT_OK
@@ -203,26 +217,62 @@ def cmd_assets(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    """The directory against its manifest, then against what the repo gives for ID now."""
-    found = _read_tree(Path(args.assets))
-    manifest = found.pop(MANIFEST, None)
-    if manifest is None:
-        problems = [f"{MANIFEST}: missing"]
+    """Published assets against their manifest and against the repo at the release.
+
+    With ``--assets DIR``, a downloaded copy and the local repo; otherwise the
+    release on the forge and the forge's repository at its tag.
+    """
+    if args.assets:
+        found = _read_tree(Path(args.assets))
+        problems = release.audit(_assets(Path(args.repo), args.id), found, args.id)
+        what = f"{len(found)} file(s) in {args.assets} match their manifest and {args.repo}"
     else:
-        problems = release.verify(found, manifest, args.id)
-    expected = _assets(Path(args.repo), args.id)
-    named = {p.split(": ", 1)[0] for p in problems}
-    for name in sorted((expected.keys() | found.keys()) - named):
-        if found.get(name) != expected.get(name):
-            what = (
-                "missing" if name not in found else "extra" if name not in expected else "differs"
-            )
-            problems.append(f"{name}: {what}, compared with what {args.repo} gives for {args.id}")
+        forge, dry_run = _forge(args)
+        from govbot.service import releasing
+
+        problems = releasing.audit(forge, _project(args, dry_run), args.id)
+        what = f"release {args.id} on {forge.name} matches its manifest and the tagged commit"
     for p in problems:
         print(p)
     if not problems:
-        print(f"ok: {len(found)} file(s) match {MANIFEST} and {args.repo}", file=sys.stderr)
+        print(f"ok: {what}", file=sys.stderr)
     return EXIT_MISMATCH if problems else EXIT_OK
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """What the bot does when a release change merges, for a merge it missed."""
+    forge, dry_run = _forge(args)
+    project = _project(args, dry_run)
+    files = forge.read_files(project, args.commit)
+    if dry_run:
+        assets, _ = release.publication(files, args.id)
+        print(f"dry run: would tag {args.commit} as {args.id} and publish, on no forge:")
+        for name, data in assets.items():
+            print(f"  {name} ({len(data)} bytes)")
+        return EXIT_OK
+    from govbot.service import releasing
+
+    ident = releasing.publish(forge, project, args.id, args.commit, files)
+    print(f"published {args.id} on {forge.name} ({project} at {args.commit}): release {ident}")
+    return EXIT_OK
+
+
+def _forge(args: argparse.Namespace) -> tuple[Forge, bool]:
+    """The forge from the environment (credentials never on the command line)."""
+    from govbot.service.config import forge_factory
+
+    forge, dry_run = forge_factory()(args.forge)
+    if dry_run and args.forge != "dry-run":
+        raise CliError(f"no {args.forge} credentials in the environment (see the README)")
+    return forge, dry_run
+
+
+def _project(args: argparse.Namespace, dry_run: bool) -> str:
+    if args.project:
+        return str(args.project)
+    if dry_run:
+        return "local"
+    raise CliError("which repository? give --project (org/repo on GitHub, the Gerrit project)")
 
 
 def _guarded(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -231,7 +281,7 @@ def _guarded(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
     def run(args: argparse.Namespace) -> int:
         try:
             return cmd(args)
-        except (CliError, ReleaseError, SnapshotError) as e:
+        except (CliError, ReleaseError, SnapshotError, ForgeError) as e:
             print(f"govbot: {e}", file=sys.stderr)
         except OSError as e:
             print(f"govbot: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)

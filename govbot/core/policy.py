@@ -31,11 +31,16 @@ CASE_INSENSITIVE = frozenset({"github"})
 class Role:
     name: str
     description: str = ""
-    may: frozenset[str] = frozenset()  # actions: "hold", "release" (lift anyone's hold)
+    # actions: "hold", "release" (lift anyone's hold), "prepare-release" (/release ID)
+    may: frozenset[str] = frozenset()
 
 
 DEFAULT_ROLES = (
-    Role("chair", "Co-chair: a core reviewer (2017A B4)", frozenset({"hold", "release"})),
+    Role(
+        "chair",
+        "Co-chair: a core reviewer (2017A B4)",
+        frozenset({"hold", "release", "prepare-release"}),
+    ),
     Role("member", "Voting member of the committee"),
 )
 

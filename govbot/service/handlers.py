@@ -90,6 +90,9 @@ def handle(event: Event, ctx: Context, conn_for_reads: Connection) -> Effects:
         effects.audit.append((f"review-{state}", event.review.key, {}))
         if isinstance(event, ChangeMerged):
             releasing.on_merged(event, ctx, conn_for_reads, effects)
+    elif isinstance(event, CommentCommand) and event.command == "release":
+        effects.audit.append((type(event).__name__, event.review.key, _plain(event)))
+        releasing.on_release_request(event, ctx, conn_for_reads, effects)
     elif isinstance(event, (VoteCast, VoteWithdrawn, CommentCommand)):
         _ballot(event, ctx, conn_for_reads, effects)
     elif isinstance(event, TagPushed):

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from govbot.core.events import ReviewRef
-from govbot.forges.base import CheckReport, Forge
+from govbot.forges.base import CheckReport, Forge, OpenedChange, ProposedChange, Published
 
 
 @dataclass(frozen=True)
 class Posted:
-    kind: str  # "check" | "vote" | "comment" | "tag"
+    kind: str  # "check" | "vote" | "comment" | "tag" | "release" | "change"
     review_key: str
     head_sha: str
     title: str
@@ -64,3 +64,18 @@ class RecordingForge:
             Posted("release", repo, tag, name, f"{body}\n\nAssets:\n{listing}", ident)
         )
         return ident
+
+    def open_change(self, change: ProposedChange) -> OpenedChange:
+        opened = self.forge.open_change(change)
+        listing = "\n".join(
+            f"- {path}" + (" (removed)" if data is None else f" ({len(data)} bytes)")
+            for path, data in sorted(change.files.items())
+        )
+        body = f"{change.message}\n\nOnto {change.base} from {change.branch}:\n{listing}"
+        self.posted.append(
+            Posted("change", change.repo, change.branch, change.title, body, opened.url)
+        )
+        return opened
+
+    def published(self, repo: str, tag: str) -> Published:
+        return self.forge.published(repo, tag)

@@ -11,19 +11,111 @@ release never makes a second tag or release.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, desc, select
 
 from govbot.core import release
-from govbot.core.events import ChangeMerged
-from govbot.forges.base import ForgeError
+from govbot.core.events import ChangeMerged, CommentCommand
+from govbot.forges.base import Forge, ForgeError, ProposedChange
+from govbot.service import voting
 from govbot.store.models import CheckResultRow, VoteResultRow
 
 if TYPE_CHECKING:  # handlers imports this module
     from govbot.service.handlers import Context, Effects
 
 ERROR_MARKER = "<!-- govbot:release -->"
+MANIFEST = "manifest.json"
+REQUEST_MARKER = "<!-- govbot:release-request -->"
+DEFAULT_BASE = "main"
+USAGE = "Usage: `/release ID [--supersede OLD ...] [--base BRANCH]`, e.g. `/release 2020.06 --supersede 2018.02`."
+
+
+def parse_request(args: tuple[str, ...]) -> tuple[str, list[str], str | None]:
+    """``/release 2020.06 --supersede 2018.02,2017.09 --base master`` -> (id, supersede, base)."""
+    if not args or args[0].startswith("-"):
+        raise release.ReleaseError(f"which guideline? {USAGE}")
+    release_id, supersede, base, option = args[0], [], None, None
+    for word in args[1:]:
+        if word in ("--supersede", "supersede", "--base"):
+            option = word.lstrip("-")
+        elif option == "supersede":
+            supersede += [w for w in word.split(",") if w]
+        elif option == "base" and base is None:
+            base = word
+        else:
+            raise release.ReleaseError(f"{word!r} is not understood here. {USAGE}")
+    return release_id, supersede, base
+
+
+def on_release_request(
+    event: CommentCommand, ctx: Context, conn: Connection, effects: Effects
+) -> None:
+    """``/release ID``: open the release change, if the base policy lets the author ask.
+
+    The change is prepared from the base branch as it is now and opened like
+    any other: the committee then votes on it, and its merge publishes. A
+    redelivered or repeated request finds the change already open.
+    """
+    ref = event.review
+    review = voting.review_row(conn, ref.key)
+    try:
+        release_id, supersede, base = parse_request(event.args)
+        base = base or (review.base_ref if review is not None else None) or event.base_ref
+        base = base or DEFAULT_BASE
+        files = ctx.forge.read_files(ref.repo, base)
+        committee = voting.policies_from(files).committee
+        at = event.at or ctx.now()
+        member = committee.member_for(ref.forge, event.author, at)
+        if member is None or not committee.may(member, "prepare-release"):
+            who = " or ".join(committee.roles_that_may("prepare-release")) or "nobody"
+            raise release.ReleaseError(
+                f"@{event.author} may not ask for a release: by policies/committee.yaml on "
+                f"{base}, only a current {who} may."
+            )
+        prepared = release.prepare(files, release_id, supersede, at.date())
+    except ForgeError as e:
+        if not e.permanent:
+            raise
+        _refuse(ctx, event, str(e), effects)
+        return
+    except release.ReleaseError as e:
+        _refuse(ctx, event, str(e), effects)
+        return
+    message = release.commit_message(release_id, supersede, prepared.changes)
+    opened = ctx.forge.open_change(
+        ProposedChange(ref.repo, base, release.branch_name(release_id), message, prepared.files)
+    )
+    ctx.forge.upsert_comment(
+        ref,
+        REQUEST_MARKER,
+        f"Release change for {release_id} {'opened' if opened.created else 'already open'}: "
+        f"{opened.url}\n\nThe committee votes on it there; when it merges with a passed vote, "
+        f"govbot tags {release_id} and publishes its assets.",
+    )
+    effects.audit.append(
+        (
+            "release-change-opened",
+            ref.key,
+            {
+                "guideline": release_id,
+                "base": base,
+                "supersede": supersede,
+                "number": opened.number,
+                "url": opened.url,
+                "created": opened.created,
+                "by": event.author,
+            },
+        )
+    )
+
+
+def _refuse(ctx: Context, event: CommentCommand, why: str, effects: Effects) -> None:
+    ctx.forge.upsert_comment(event.review, REQUEST_MARKER, f"No release change opened: {why}")
+    effects.audit.append(
+        ("release-request-refused", event.review.key, {"by": event.author, "why": why})
+    )
 
 
 def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effects) -> None:
@@ -53,9 +145,8 @@ def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effe
         )
         return
     for guideline_id in released:
-        assets, notes = release.publication(after, guideline_id)
         try:
-            ctx.forge.create_tag(ref.repo, guideline_id, merged_at, f"Approve {guideline_id}")
+            ident = publish(ctx.forge, ref.repo, guideline_id, merged_at, after)
         except ForgeError as e:
             if not e.permanent:
                 raise
@@ -69,18 +160,26 @@ def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effe
                 ("release-tag-conflict", ref.key, {"guideline": guideline_id, "error": str(e)})
             )
             continue
-        ident = ctx.forge.publish_release(
-            ref.repo, guideline_id, f"Guideline {guideline_id}", notes, assets
-        )
         effects.audit.append(
-            (
-                "published",
-                ref.key,
-                {
-                    "guideline": guideline_id,
-                    "sha": merged_at,
-                    "release": ident,
-                    "assets": sorted(assets),
-                },
-            )
+            ("published", ref.key, {"guideline": guideline_id, "sha": merged_at, "release": ident})
         )
+
+
+def publish(
+    forge: Forge, repo: str, guideline_id: str, sha: str, files: Mapping[str, bytes]
+) -> str:
+    """Tag ``sha`` as ``guideline_id`` (the manifest in the tag's message), then release it.
+
+    Both steps find what an earlier attempt made, so this is safe to repeat
+    after a crash anywhere; a tag on another commit is a permanent ForgeError.
+    """
+    assets, notes = release.publication(files, guideline_id)
+    forge.create_tag(repo, guideline_id, sha, release.tag_message(guideline_id, assets[MANIFEST]))
+    return forge.publish_release(repo, guideline_id, f"Guideline {guideline_id}", notes, assets)
+
+
+def audit(forge: Forge, repo: str, guideline_id: str) -> list[str]:
+    """What is wrong with a published release, compared with the repository at its tag."""
+    published = forge.published(repo, guideline_id)
+    expected, _ = release.publication(forge.read_files(repo, published.sha), guideline_id)
+    return release.audit(expected, published.assets, guideline_id)

@@ -30,6 +30,7 @@ COMMAND_HELP = (
     "govbot understands these commands, one per comment line:\n\n"
     "- `/vote +1`, `/vote -1`, `/vote 0` (or `/abstain`): cast or change your vote\n"
     "- `/hold`, `/unhold`: stop the decision while something is discussed (roles allowed by the committee policy)\n"
+    "- `/release ID [--supersede OLD ...]`: open the change that approves the draft as ID (roles allowed by the committee policy)\n"
 )
 CONCLUSIONS = {
     "passed": "success",
@@ -92,7 +93,7 @@ def ballots_for(event: Event, head_sha: str | None) -> tuple[list[Ballot], bool]
             return [Ballot(forge, event.author, "vote", 0, at, head_sha, "comment")], False
         if word in ("hold", "unhold"):
             return [Ballot(forge, event.author, word, None, at, head_sha, "comment")], False
-        return [], word not in ("release", "recheck")  # those belong to other features
+        return [], word != "recheck"  # /release is handled by service/releasing.py
     return [], False
 
 
