@@ -16,27 +16,16 @@ import pytest
 
 from govbot.core.events import ReviewRef
 from govbot.forges.base import Annotation, CheckReport, ForgeError
-from govbot.forges.gerrit import (
-    MESSAGE_LIMIT,
-    GerritForge,
-    GerritRest,
-    GerritStreamListener,
-    _retry_after,
-    parse_json,
-    plain_text,
-)
-from tests.fakes.gerrit_server import FakeGerrit, running
+from govbot.forges.gerrit import MESSAGE_LIMIT, GerritForge, plain_text
+from govbot.forges.gerrit_rest import GerritRest, _retry_after, parse_json
+from govbot.forges.gerrit_stream import GerritStreamListener
+from tests.fakes.gerrit_server import FakeGerrit, Sleeps, running
 
 PROJECT = "openstack/interop"
 SHA = "1" * 40
 HEAD = "2" * 40
 REVIEW = ReviewRef("gerrit", PROJECT, "4242")
 CHANGE_PATH = "/a/changes/openstack%2Finterop~4242/revisions"
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 @pytest.fixture
@@ -52,15 +41,9 @@ def sleeps() -> Sleeps:
 
 @pytest.fixture
 def forge(gerrit: FakeGerrit, sleeps: Sleeps) -> Iterator[GerritForge]:
-    rest = GerritRest(
-        gerrit.url,
-        gerrit.user,
-        gerrit.password,
-        gitiles_url=f"{gerrit.url}/plugins/gitiles",
-        sleep=sleeps,
-    )
-    yield GerritForge(rest)
-    rest.close()
+    forge = gerrit.forge(sleeps)
+    yield forge
+    forge.rest.close()
 
 
 def report(conclusion: str = "success", **kwargs: Any) -> CheckReport:

@@ -12,8 +12,9 @@ import pytest
 from govbot.core import release
 from govbot.core.events import ReviewRef
 from govbot.forges.base import ForgeError, ProposedChange, Published
-from govbot.forges.gerrit import GerritForge, GerritRest, parse_json, with_change_id
-from tests.fakes.gerrit_server import FakeGerrit, running
+from govbot.forges.gerrit import GerritForge, with_change_id
+from govbot.forges.gerrit_rest import parse_json
+from tests.fakes.gerrit_server import FakeGerrit, Sleeps, running
 
 PROJECT = "openstack/interop"
 BASE = "1" * 40
@@ -44,11 +45,6 @@ AFTER = {
 }
 
 
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
 @pytest.fixture
 def gerrit() -> Iterator[FakeGerrit]:
     with running() as fake:
@@ -63,15 +59,9 @@ def sleeps() -> Sleeps:
 
 @pytest.fixture
 def forge(gerrit: FakeGerrit, sleeps: Sleeps) -> Iterator[GerritForge]:
-    rest = GerritRest(
-        gerrit.url,
-        gerrit.user,
-        gerrit.password,
-        gitiles_url=f"{gerrit.url}/plugins/gitiles",
-        sleep=sleeps,
-    )
-    yield GerritForge(rest)
-    rest.close()
+    forge = gerrit.forge(sleeps)
+    yield forge
+    forge.rest.close()
 
 
 def creates(gerrit: FakeGerrit) -> list[dict[str, str]]:

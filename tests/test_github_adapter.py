@@ -14,9 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from govbot.core.events import ReviewRef
 from govbot.forges.base import Annotation, CheckReport, ForgeError
 from govbot.forges.github import GitHubForge
-from tests.fakes.github_server import FakeGitHub, FakeRepo, github_server
+from tests.fakes.github_server import TOKEN, FakeGitHub, FakeRepo, github_server
 
-TOKEN = "ghp_NotARealTokenButLooksLikeOne1234567890"
 BASE, HEAD = "b" * 40, "c" * 40
 REVIEW = ReviewRef("github", "org/gov", "7")
 MARKER = "<!-- govbot:check -->"

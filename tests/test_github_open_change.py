@@ -11,9 +11,8 @@ from github.Repository import Repository
 
 from govbot.forges.base import ForgeError, ProposedChange
 from govbot.forges.github import GitHubForge
-from tests.fakes.github_server import FakeGitHub, FakeRepo, Recorded, github_server
+from tests.fakes.github_server import TOKEN, FakeGitHub, FakeRepo, Recorded, github_server
 
-TOKEN = "ghp_NotARealTokenButLooksLikeOne1234567890"
 HEAD = "c" * 40
 OTHER = "d" * 40
 BRANCH = "govbot/release-2024.02"
@@ -70,7 +69,7 @@ def sleeps() -> list[float]:
 
 @pytest.fixture
 def forge(gh: FakeGitHub, sleeps: list[float]) -> GitHubForge:
-    return GitHubForge(gh.url, token=TOKEN, retries=2, sleep=sleeps.append, throttle=False)
+    return gh.forge(sleeps.append)
 
 
 def pull_creates(gh: FakeGitHub) -> list[Recorded]:

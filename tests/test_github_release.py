@@ -8,9 +8,8 @@ import pytest
 
 from govbot.forges.base import ForgeError
 from govbot.forges.github import GitHubForge
-from tests.fakes.github_server import FakeGitHub, FakeRepo, github_server
+from tests.fakes.github_server import TOKEN, FakeGitHub, FakeRepo, github_server
 
-TOKEN = "ghp_NotARealTokenButLooksLikeOne1234567890"
 HEAD = "c" * 40
 TAG = "2024.01"
 ASSETS = {
@@ -41,7 +40,7 @@ def sleeps() -> list[float]:
 
 @pytest.fixture
 def forge(gh: FakeGitHub, sleeps: list[float]) -> GitHubForge:
-    return GitHubForge(gh.url, token=TOKEN, retries=2, sleep=sleeps.append, throttle=False)
+    return gh.forge(sleeps.append)
 
 
 def publish(forge: GitHubForge, assets: dict[str, bytes] = ASSETS) -> str:

@@ -11,11 +11,6 @@ per guideline, whose assets ``govbot release verify`` finds true to the tag.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -25,14 +20,12 @@ import pytest
 
 from govbot import release_cli
 from govbot.core import release
-from govbot.forges.gerrit import GerritForge, GerritRest
-from govbot.forges.github import GitHubForge
 from govbot.snapshots import read_directory
+from tests import processes
 from tests.conftest import REPO
 from tests.fakes.gerrit_server import FakeGerrit, running
 from tests.fakes.github_schema import minimal_payload
-from tests.fakes.github_server import FakeGitHub, github_server
-from tests.test_reliability import worker_env
+from tests.fakes.github_server import TOKEN, FakeGitHub, github_server
 from tests.test_vote_scenario import SECRET, T0, Bot, iso
 from webhooks.signatures import sign_github
 
@@ -66,17 +59,6 @@ def gerrit() -> Iterator[FakeGerrit]:
         fake.add_commit(PROJECT, BASE, read_directory(REPO), branch="main")
         fake.add_change(PROJECT, 5, "d" * 40, {}, branch="main")  # where the chair asks
         yield fake
-
-
-def gerrit_forge(gerrit: FakeGerrit) -> GerritForge:
-    rest = GerritRest(
-        gerrit.url,
-        gerrit.user,
-        gerrit.password,
-        gitiles_url=f"{gerrit.url}/plugins/gitiles",
-        sleep=lambda _: None,
-    )
-    return GerritForge(rest, label="Verified")
 
 
 def gerrit_event(kind: str, number: int, revision: str, at: Any, **extra: Any) -> dict[str, Any]:
@@ -114,13 +96,13 @@ def gerrit_comment(
 def test_a_release_on_gerrit_from_request_to_tag(
     engine: Any, gerrit: FakeGerrit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bot = Bot(engine, REPO, forge=gerrit_forge(gerrit))
+    bot = Bot(engine, REPO, forge=gerrit.forge())
     bot.gerrit(gerrit_comment("chair-alice", 5, "d" * 40, T0, REQUEST))
     [(number, change)] = [
         (int(n), c) for (p, n), c in gerrit.changes.items() if c.get("topic") == "release/2021.01"
     ]
     head = change["current"]
-    assert gerrit_forge(gerrit).read_files(PROJECT, head) == prepared_files()
+    assert gerrit.forge().read_files(PROJECT, head) == prepared_files()
     again = T0 + timedelta(minutes=1)
     bot.gerrit(gerrit_comment("chair-bob", 5, "d" * 40, again, REQUEST))  # asked twice: one change
     assert [r.path for r in gerrit.calls("POST") if r.path == "/a/changes/"] == ["/a/changes/"]
@@ -156,20 +138,13 @@ def test_a_release_on_gerrit_from_request_to_tag(
 
 # -- GitHub ----------------------------------------------------------------------------------
 
-TOKEN = "ghp_scenarioTokenNotReal0123456789abcdef"
-
 
 @pytest.fixture
 def gh() -> Iterator[FakeGitHub]:
     with github_server() as server:
-        server.tokens.add(TOKEN)
         repo = server.add_repo(PROJECT)
         repo.commit(BASE, read_directory(REPO), branch="main")
         yield server
-
-
-def github_forge(gh: FakeGitHub) -> GitHubForge:
-    return GitHubForge(gh.url, token=TOKEN, retries=3, sleep=lambda _: None, throttle=False)
 
 
 def pull_event(action: str, pull: dict[str, Any], at: Any, **extra: Any) -> dict[str, Any]:
@@ -260,7 +235,7 @@ def github_env(gh: FakeGitHub) -> dict[str, str]:
 def test_a_release_on_github_from_request_to_release(
     engine: Any, gh: FakeGitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bot = Bot(engine, REPO, forge=github_forge(gh))
+    bot = Bot(engine, REPO, forge=gh.forge())
     pull = passed_release_pull(bot, gh)
     for i in range(3):  # GitHub redelivers: a new delivery id each time
         bot.github("pull_request", merged_event(gh, pull, bot.now + timedelta(seconds=i)))
@@ -277,7 +252,7 @@ def test_a_worker_killed_between_tag_and_release_publishes_once(
     engine: Any, gh: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SIGKILL once the first tag exists but before its release; another worker completes it."""
-    bot = Bot(engine, REPO, forge=github_forge(gh))
+    bot = Bot(engine, REPO, forge=gh.forge())
     pull = passed_release_pull(bot, gh)
     body = json.dumps(merged_event(gh, pull, bot.now)).encode()
     headers = {
@@ -286,31 +261,16 @@ def test_a_worker_killed_between_tag_and_release_publishes_once(
         "X-Hub-Signature-256": sign_github(SECRET.encode(), body),
     }
     assert bot.client.post("/webhooks/github", content=body, headers=headers).status_code == 202
-    env = {**worker_env(engine, gh, tmp_path), **github_env(gh)}
+    env = processes.worker_env(engine, gh.url, TOKEN, tmp_path)
 
     gh.delays[("POST", "/git/refs")] = 60  # the tag is made, the answer never comes
-    doomed = subprocess.Popen(
-        [sys.executable, "-m", "govbot", "worker"], env=env, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 60
-    while not [r for r in gh.calls("POST", "/git/refs") if r.json["ref"].startswith("refs/tags/")]:
-        assert time.monotonic() < deadline and doomed.poll() is None, "no tag was ever made"
-        time.sleep(0.05)
-    time.sleep(0.2)
-    os.kill(doomed.pid, signal.SIGKILL)
-    doomed.wait()
     repo = gh.repos[PROJECT]
-    assert [r for r in repo.refs if r.startswith("refs/tags/")] and repo.releases == []
-    gh.delays.clear()
-    time.sleep(2.2)  # the dead worker's lease runs out
-    done = subprocess.run(
-        [sys.executable, "-m", "govbot", "worker", "--once"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    processes.kill_worker_when(
+        env, lambda: any(r.startswith("refs/tags/") for r in repo.refs), "made a tag"
     )
-    assert done.returncode == 0, done.stderr
+    assert repo.releases == []
+    gh.delays.clear()
+    processes.drain(env)
     for i in range(2):  # and the merge is delivered twice more
         bot.github("pull_request", merged_event(gh, pull, bot.now + timedelta(seconds=i + 1)))
     assert_published_once(gh, pull["merge_commit_sha"])

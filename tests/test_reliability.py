@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +23,7 @@ from govbot.core.yamlio import dump, parse_bytes
 from govbot.snapshots import read_directory
 from govbot.store import inbox
 from govbot.store.models import CheckResultRow, ReportRow
+from tests import processes
 from tests.conftest import REPO
 from tests.fakes.github_server import FakeGitHub, github_server
 
@@ -69,18 +67,7 @@ def opened() -> bytes:
 
 
 def worker_env(engine: Any, gh: FakeGitHub, tmp_path: Path) -> dict[str, str]:
-    url = engine.url.render_as_string(hide_password=False)
-    if engine.dialect.name == "postgresql":
-        url += f"?options=-csearch_path%3D{engine.dialect.default_schema_name}"
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "GOVBOT_GITHUB_TOKEN": "test-token",
-        "GOVBOT_GITHUB_API_URL": gh.url,
-        "GOVBOT_GITHUB_THROTTLE": "off",
-        "GOVBOT_WORKER_LEASE_SECONDS": "2",
-        "GOVBOT_CACHE_DIR": str(tmp_path / "cache"),
-    }
+    return processes.worker_env(engine, gh.url, "test-token", tmp_path)
 
 
 def test_a_worker_killed_after_posting_causes_no_double_report(
@@ -91,28 +78,11 @@ def test_a_worker_killed_after_posting_causes_no_double_report(
         inbox.record(conn, "github", "d-1", "pull_request", "opened", opened())
     fake_github.delays[("POST", "/issues/7/comments")] = 60  # the comment is made, the answer hangs
     env = worker_env(engine, fake_github, tmp_path)
-    doomed = subprocess.Popen(
-        [sys.executable, "-m", "govbot", "worker"], env=env, stderr=subprocess.DEVNULL
+    processes.kill_worker_when(
+        env, lambda: bool(fake_github.calls("POST", "/issues/7/comments")), "reached the forge"
     )
-    deadline = time.monotonic() + 60
-    while not fake_github.calls("POST", "/issues/7/comments"):
-        assert time.monotonic() < deadline and doomed.poll() is None, (
-            "the worker never reached the forge"
-        )
-        time.sleep(0.05)
-    time.sleep(0.2)
-    os.kill(doomed.pid, signal.SIGKILL)
-    doomed.wait()
     fake_github.delays.clear()
-    time.sleep(2.2)  # the dead worker's lease runs out
-    done = subprocess.run(
-        [sys.executable, "-m", "govbot", "worker", "--once"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
+    processes.drain(env)
     repo = fake_github.repos["governance/guidelines"]
     runs = {run["name"]: run for run in repo.check_runs}
     assert sorted(run["name"] for run in repo.check_runs) == ["govbot/check", "govbot/vote"], (

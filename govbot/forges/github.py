@@ -1,106 +1,42 @@
 """The GitHub forge adapter: govbot's Forge protocol on top of PyGithub.
 
-Every GitHub call goes through ``_call``, which owns retrying: 5xx and rate
-limits are retried with backoff (honouring Retry-After and X-RateLimit-Reset)
-through an injected ``sleep``, so tests never wait; anything still failing
-becomes a ``ForgeError`` the worker can reschedule (``retry_after``) or give
-up on (``permanent``). PyGithub's own retrying is switched off so there is
-exactly one policy. Secrets (the token, the App's private key, installation
-tokens) are kept out of reprs, exception messages and PyGithub's debug logs.
+This module is the review side (reading files, check runs, comments) and the
+configuration; the release side is ``github_releases.py`` and every call goes
+through ``github_client.py``, which owns retries and keeps secrets out.
 """
 
 from __future__ import annotations
 
 import base64
-import email.utils
 import logging
 import os
-import re
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar, cast
+from typing import Any
 
-import requests
-from github import Auth, Github, GithubException, RateLimitExceededException
 from github.CheckRun import CheckRun
-from github.GitRelease import GitRelease
-from github.GitReleaseAsset import GitReleaseAsset
-from github.InputGitTreeElement import InputGitTreeElement
-from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from govbot.core.events import ReviewRef
-from govbot.forges.base import (
-    Annotation,
-    CheckReport,
-    ForgeError,
-    OpenedChange,
-    ProposedChange,
-    Published,
-)
+from govbot.forges.base import Annotation, CheckReport, ForgeError
+from govbot.forges.github_client import DEFAULT_API_URL, GitHubClient, GitHubError
+from govbot.forges.github_releases import GitHubReleases
 from govbot.snapshots import GOVERNED_DIRS, is_governed
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
-DEFAULT_API_URL = "https://api.github.com"
-MAX_WAIT = 60.0  # never sleep longer than this in one go; beyond it the worker reschedules
 ANNOTATIONS_PER_REQUEST = 50  # GitHub's limit per check-run create/update
 _SUMMARY_LIMIT = 65535  # GitHub rejects longer check-run summaries
 _BLOB_CACHE_SIZE = 4096
 _FILE_MODES = ("100644", "100755")  # regular files; symlinks and submodules are never read
-_ASSET_TYPES = {".txt": "text/plain", ".md": "text/plain", ".json": "application/json",
-                ".yaml": "text/yaml", ".html": "text/html"}  # fmt: skip
 
 
-class GitHubError(ForgeError):
-    """A ForgeError that remembers the HTTP status (None for a network failure)."""
-
-    def __init__(self, message: str, *, status: int | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.status = status
-
-
-class GitHubForge:
+class GitHubForge(GitHubReleases, GitHubClient):
     """govbot's Forge on GitHub (github.com or GitHub Enterprise), as a token or a GitHub App installation."""
 
     name = "github"
-
-    def __init__(
-        self,
-        base_url: str = DEFAULT_API_URL,
-        token: str | None = None,
-        app_id: int | None = None,
-        private_key: str | None = None,
-        installation_id: int | None = None,
-        retries: int = 5,
-        backoff: float = 0.5,
-        sleep: Callable[[float], object] = time.sleep,
-        *,
-        throttle: bool = True,
-    ) -> None:
-        """``throttle=False`` drops PyGithub's pause between requests (for tests against a local fake)."""
-        self._secrets = tuple(s for s in (token, private_key) if s)
-        _REDACT.secrets.update(self._secrets)
-        self._base_url = base_url
-        self._app_id = app_id if token is None else None
-        self._retries = retries
-        self._backoff = backoff
-        self._sleep = sleep
-        self._blobs: OrderedDict[str, bytes] = OrderedDict()
-        self._checks_forbidden = False  # a plain token cannot create check runs: use statuses
-        self._gh = Github(
-            base_url=base_url,
-            auth=_auth(token, app_id, private_key, installation_id),
-            retry=None,
-            lazy=True,  # objects are fetched when read, so every fetch happens inside _call
-            seconds_between_requests=0.25 if throttle else None,
-            seconds_between_writes=1.0 if throttle else None,
-        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> GitHubForge | None:
@@ -264,298 +200,6 @@ class GitHubForge:
             self._call(f"comment {comment.id} on {review.key}", lambda: existing.edit(text))
         return str(comment.id)
 
-    def create_tag(self, repo: str, tag: str, sha: str, message: str) -> str:
-        """An annotated tag on ``sha``; idempotent, and it never moves an existing tag."""
-        r = self._repo(repo)
-        ref = f"refs/tags/{tag}"
-        current = self._tag_target(r, repo, tag)
-        if current is None:
-            obj = self._call(
-                f"tag object {tag}", lambda: r.create_git_tag(tag, message, sha, "commit")
-            )
-            try:
-                self._call(f"create {ref} in {repo}", lambda: r.create_git_ref(ref, obj.sha))
-                return ref
-            except GitHubError as e:
-                if e.status != 422:  # 422: someone created it meanwhile
-                    raise
-                current = self._tag_target(r, repo, tag)
-        if current != sha:
-            raise ForgeError(
-                f"tag {tag} in {repo} is on {current}, not {sha}; govbot never moves a tag",
-                permanent=True,
-            )
-        return ref
-
-    def _tag_target(self, r: Repository, repo: str, tag: str) -> str | None:
-        """The commit a tag points at (through annotated tag objects), or None if there is no such tag."""
-        try:
-            obj = self._call(
-                f"ref tags/{tag} in {repo}", lambda: r.get_git_ref(f"tags/{tag}").object
-            )
-        except GitHubError as e:
-            if e.status == 404:
-                return None
-            raise
-        kind, target = obj.type, obj.sha
-        for _ in range(5):
-            if kind != "tag":
-                break
-            tag_obj = self._call(f"tag object {target} in {repo}", partial(r.get_git_tag, target))
-            kind, target = tag_obj.object.type, tag_obj.object.sha
-        return target
-
-    def publish_release(
-        self, repo: str, tag: str, name: str, body: str, assets: Mapping[str, bytes]
-    ) -> str:
-        """The release of the existing ``tag`` with ``assets``; returns its id.
-
-        Safe to call again after a crash at any point: an existing release is
-        completed (only missing assets are uploaded), never duplicated, and a
-        published asset is never replaced.
-        """
-        r = self._repo(repo)
-        if self._tag_target(r, repo, tag) is None:
-            # GitHub would create a lightweight tag on the default branch: never release that
-            raise ForgeError(f"tag {tag} does not exist in {repo}; tag it first", permanent=True)
-        release = self._release(r, repo, tag)
-        if release is None:
-            try:
-                release = self._call(
-                    f"create release {tag} in {repo}", lambda: r.create_git_release(tag, name, body)
-                )
-            except GitHubError as e:
-                if e.status != 422:  # 422 already_exists: another worker created it meanwhile
-                    raise
-                release = self._release(r, repo, tag)
-                if release is None:
-                    raise
-        published = self._asset_sizes(release, repo, tag)
-        for asset, data in assets.items():
-            if asset not in published:
-                try:
-                    self._upload(release, repo, tag, asset, data)
-                    continue
-                except GitHubError as e:
-                    if e.status != 422:  # 422: it is there after all (a lost answer, a race)
-                        raise
-                    published = self._asset_sizes(release, repo, tag)
-                    if asset not in published:
-                        raise
-            if published.get(asset) != len(data):
-                raise ForgeError(
-                    f"release {tag} in {repo} already has {asset} of {published.get(asset)} "
-                    f"bytes, not {len(data)}; govbot never replaces a published asset",
-                    permanent=True,
-                )
-        return str(release.id)
-
-    def _release(self, r: Repository, repo: str, tag: str) -> GitRelease | None:
-        try:
-            return self._call(f"release {tag} in {repo}", lambda: r.get_release(tag))
-        except GitHubError as e:
-            if e.status == 404:
-                return None
-            raise
-
-    def _asset_sizes(self, release: GitRelease, repo: str, tag: str) -> dict[str, int]:
-        assets = self._call(
-            f"assets of release {tag} in {repo}", lambda: list(release.get_assets())
-        )
-        return {a.name: a.size for a in assets}
-
-    def _upload(self, release: GitRelease, repo: str, tag: str, asset: str, data: bytes) -> None:
-        content_type = _ASSET_TYPES.get(Path(asset).suffix.lower(), "application/octet-stream")
-        # The bytes themselves, not a stream: for an empty stream requests adds
-        # "Transfer-Encoding: chunked" beside PyGithub's "Content-Length: 0", a
-        # request no server can read (an empty must-pass list is a real asset).
-        body = cast(BinaryIO, data)
-        self._call(
-            f"upload {asset} to release {tag} in {repo}",
-            lambda: release.upload_asset_from_memory(body, len(data), asset, content_type),
-        )
-
-    # -- proposing and reading back -----------------------------------------
-
-    def open_change(self, change: ProposedChange) -> OpenedChange:
-        """A pull request of one commit on top of ``change.base``; never a second one.
-
-        Safe to call again after a crash at any point: an open pull request of
-        the branch is returned as it is; a branch left without one (a crash
-        between the ref and the pull request) is moved onto the new commit.
-        """
-        r, repo, branch = self._repo(change.repo), change.repo, change.branch
-        existing = self._open_pull(r, change)
-        if existing is not None:
-            return OpenedChange(existing.number, existing.html_url, created=False)
-        sha = self._commit_change(r, change)
-        ref = f"refs/heads/{branch}"
-        try:
-            self._call(f"create {ref} in {repo}", lambda: r.create_git_ref(ref, sha))
-        except GitHubError as e:
-            if e.status != 422:  # 422: the branch is left from an attempt that never opened its PR
-                raise
-            self._call(
-                f"move {ref} in {repo}",
-                # fetched first: the lazy ref's URL is the read-only /git/ref/ one
-                lambda: r.get_git_ref(f"heads/{branch}").complete().edit(sha, force=True),
-            )
-        body = change.message.split("\n", 1)[1].strip() if "\n" in change.message else ""
-        try:
-            pull = self._call(
-                f"open pull request {branch} -> {change.base} in {repo}",
-                lambda: r.create_pull(change.base, branch, title=change.title, body=body),
-            )
-        except GitHubError as e:
-            if e.status != 422:  # 422: another worker opened it meanwhile (or a lost answer)
-                raise
-            existing = self._open_pull(r, change)
-            if existing is None:
-                raise
-            return OpenedChange(existing.number, existing.html_url, created=False)
-        return OpenedChange(pull.number, pull.html_url, created=True)
-
-    def _open_pull(self, r: Repository, change: ProposedChange) -> PullRequest | None:
-        head = f"{change.repo.split('/', 1)[0]}:{change.branch}"
-        pulls = self._call(
-            f"pull requests of {head} in {change.repo}",
-            lambda: list(r.get_pulls(state="open", head=head, base=change.base)),
-        )
-        return min(pulls, key=lambda p: p.number, default=None)
-
-    def _commit_change(self, r: Repository, change: ProposedChange) -> str:
-        """The commit (not yet on any branch) setting ``change.files`` on the head of its base."""
-        repo, base = change.repo, change.base
-        parent = self._call(
-            f"ref heads/{base} in {repo}", lambda: r.get_git_ref(f"heads/{base}").object.sha
-        )
-        commit = self._call(f"commit {parent} in {repo}", partial(r.get_git_commit, parent))
-        listing = self._call(
-            f"tree {repo}@{parent}", partial(r.get_git_tree, commit.tree.sha, recursive=True)
-        )
-        # GitHub refuses to delete a path the tree lacks; an executable file stays executable
-        modes = None if listing.truncated else {e.path: e.mode for e in listing.tree}
-        elements: list[InputGitTreeElement] = []
-        for path, data in sorted(change.files.items()):
-            mode = (modes or {}).get(path, "100644")
-            if data is None:
-                if modes is None or path in modes:
-                    elements.append(InputGitTreeElement(path, mode, "blob", sha=None))
-                continue
-            content = base64.b64encode(data).decode("ascii")  # any bytes, not only UTF-8
-            blob = self._call(
-                f"blob {path} in {repo}", partial(r.create_git_blob, content, "base64")
-            )
-            elements.append(InputGitTreeElement(path, mode, "blob", sha=blob.sha))
-        tree = self._call(
-            f"tree for {change.branch} in {repo}",
-            partial(r.create_git_tree, elements, base_tree=commit.tree),
-        )
-        created = self._call(
-            f"commit for {change.branch} in {repo}",
-            partial(r.create_git_commit, change.message, tree, [commit]),
-        )
-        return created.sha
-
-    def published(self, repo: str, tag: str) -> Published:
-        """The commit ``tag`` is on and the bytes of its release's assets (none without a release)."""
-        r = self._repo(repo)
-        sha = self._tag_target(r, repo, tag)
-        if sha is None:
-            raise ForgeError(f"tag {tag} does not exist in {repo}", permanent=True)
-        release = self._release(r, repo, tag)
-        if release is None:
-            return Published(tag, sha, {})
-        assets = self._call(
-            f"assets of release {tag} in {repo}", lambda: list(release.get_assets())
-        )
-        return Published(tag, sha, {a.name: self._download(a, repo, tag) for a in assets})
-
-    def _download(self, asset: GitReleaseAsset, repo: str, tag: str) -> bytes:
-        def fetch() -> bytes:
-            try:  # GitHub answers with a redirect to the storage, which PyGithub follows
-                _, _, chunks = asset.download_asset(chunk_size=1 << 16)
-                return b"".join(chunks)
-            except requests.HTTPError as e:  # the stream's errors are not GithubExceptions
-                if e.response is None:
-                    raise
-                answer = e.response
-                raise GithubException(
-                    answer.status_code, {"message": answer.reason}, dict(answer.headers)
-                ) from None
-
-        return self._call(f"asset {asset.name} of release {tag} in {repo}", fetch)
-
-    # -- plumbing ------------------------------------------------------------
-
-    def _repo(self, full_name: str) -> Repository:
-        return self._gh.get_repo(full_name)  # lazy: no request until something is read
-
-    def _call(self, what: str, fn: Callable[[], T]) -> T:
-        """``fn()``, retrying transient failures; any failure becomes a GitHubError.
-
-        Writes are retried too. A 5xx rarely hides a write that succeeded; if
-        one did, a retried comment or check run could appear twice (a tag
-        cannot: its ref answers 422 and is looked up again).
-        """
-        attempt = 0
-        while True:
-            try:
-                return fn()
-            except GithubException as e:
-                status: int | None = e.status
-                transient, wait = _transient(e)
-                message = f"GitHub {what}: HTTP {e.status} {_message(e)}".rstrip()
-            except requests.RequestException as e:
-                status, transient, wait = None, True, None
-                message = f"GitHub {what}: {type(e).__name__}"
-            message = _redact(message, self._secrets)
-            if not transient:
-                raise GitHubError(
-                    message, status=status, permanent=status is not None and status < 500
-                )
-            delay = wait if wait is not None else min(self._backoff * 2**attempt, MAX_WAIT)
-            if attempt >= self._retries or delay > MAX_WAIT:
-                raise GitHubError(
-                    f"{message} (gave up)", status=status, retry_after=max(delay, 1.0)
-                )
-            attempt += 1
-            log.warning("%s; retry %d/%d in %.1fs", message, attempt, self._retries, delay)
-            self._sleep(delay)
-
-
-def _transient(e: GithubException) -> tuple[bool, float | None]:
-    """Whether to retry, and the wait the server asked for (None: use backoff)."""
-    headers = {k.lower(): str(v) for k, v in (e.headers or {}).items()}
-    retry_after = _retry_after(headers.get("retry-after"))
-    if e.status >= 500 or e.status == 429:
-        return True, retry_after
-    if e.status == 403:
-        if retry_after is not None:
-            return True, retry_after
-        reset = headers.get("x-ratelimit-reset", "")
-        if headers.get("x-ratelimit-remaining") == "0" and reset.isdigit():
-            return True, max(0.0, int(reset) - time.time()) + 1.0  # +1: the clocks may disagree
-        if isinstance(e, RateLimitExceededException):
-            return True, MAX_WAIT  # a secondary limit without a header: GitHub says wait a minute
-    return False, None
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value)
-    try:
-        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
-
-
-def _message(e: GithubException) -> str:
-    data = e.data if isinstance(e.data, dict) else {}
-    return str(e.message or data.get("message") or "")
-
 
 def _annotation(a: Annotation) -> dict[str, Any]:
     line = max(a.line, 1)  # GitHub needs a line; whole-file findings go on the first
@@ -585,57 +229,3 @@ def _int_env(name: str, value: str | None) -> int | None:
     if not value.strip().isdigit():
         raise ValueError(f"{name} must be a number")
     return int(value)
-
-
-def _auth(
-    token: str | None, app_id: int | None, private_key: str | None, installation_id: int | None
-) -> Auth.Auth:
-    app = (app_id, private_key, installation_id)
-    if token and any(v is not None for v in app):
-        raise ValueError("configure GitHub with a token or with a GitHub App, not both")
-    if token:
-        return Auth.Token(token)
-    if app_id is None or private_key is None or installation_id is None:
-        raise ValueError("GitHub needs a token, or an App id, private key and installation id")
-    app_auth = Auth.AppAuth(app_id, private_key)
-    try:
-        app_auth.create_jwt()  # fail at start-up, not on the first event
-    except Exception:
-        raise ValueError(
-            "the GitHub App private key cannot sign a JWT (expected a PEM RSA key)"
-        ) from None
-    return app_auth.get_installation_auth(installation_id)
-
-
-_PATTERNS = re.compile(
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----"
-    r"|\b(?:gh[pousr]_|github_pat_)[A-Za-z0-9_]{16,}"
-    r'|(?<="token": ")[^"]+',
-    re.DOTALL,
-)
-
-
-def _redact(text: str, secrets: tuple[str, ...] | set[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return _PATTERNS.sub("***", text)
-
-
-class _Redact(logging.Filter):
-    """PyGithub's DEBUG log prints response bodies, installation tokens included: scrub them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = _redact(message, self.secrets)
-        if clean != message:
-            record.msg, record.args = clean, ()
-        return True
-
-
-_REDACT = _Redact()
-for _name in ("github", "github.Requester", "github.GithubRetry", __name__):
-    logging.getLogger(_name).addFilter(_REDACT)

@@ -183,7 +183,7 @@ def record_stream_event(engine: Engine, event: dict[str, Any]) -> bool:
 
 def cmd_gerrit_listen(args: argparse.Namespace) -> int:
     """SSH stream-events into the inbox: the alternative to Gerrit's webhooks plugin."""
-    from govbot.forges.gerrit import GerritStreamListener
+    from govbot.forges.gerrit_stream import GerritStreamListener
 
     host = os.environ.get("GOVBOT_GERRIT_SSH_HOST")
     user = os.environ.get("GOVBOT_GERRIT_SSH_USER")

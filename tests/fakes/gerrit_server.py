@@ -27,7 +27,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +36,9 @@ from urllib.parse import parse_qs, quote, unquote
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request, Response
+
+from govbot.forges.gerrit import GerritForge
+from govbot.forges.gerrit_rest import GerritRest
 
 XSSI = ")]}'\n"
 MODES = {"file": 0o100644, "exec": 0o100755, "symlink": 0o120000, "tree": 0o040000}
@@ -65,6 +68,13 @@ class _Failure:
     path: str  # only requests whose raw path contains it ("" for any)
     method: str  # only requests with this method ("" for any)
     lose: bool  # the request takes effect, then its answer is replaced by the failure
+
+
+class Sleeps(list[float]):
+    """A sleep that only records: retries are checked without waiting."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
 
 
 @dataclass
@@ -145,6 +155,12 @@ class FakeGerrit:
 
     def change(self, project: str, number: int) -> dict[str, Any]:
         return self.changes[project, str(number)]
+
+    def forge(self, sleep: Callable[[float], object] = lambda _: None) -> GerritForge:
+        """The real adapter (REST over HTTP, gitiles for trees) pointed here."""
+        gitiles = f"{self.url}/plugins/gitiles"
+        rest = GerritRest(self.url, self.user, self.password, gitiles_url=gitiles, sleep=sleep)
+        return GerritForge(rest)
 
     def fail_next(
         self,

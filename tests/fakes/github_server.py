@@ -22,7 +22,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -33,6 +33,8 @@ import uvicorn
 from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
+
+from govbot.forges.github import GitHubForge
 
 NOW = "2024-05-01T12:00:00Z"
 JSONBody = Annotated[dict[str, Any], Body()]
@@ -59,6 +61,9 @@ class _Failure:
 def git_sha(kind: str, data: bytes) -> str:
     """The sha Git gives an object (so seeded blob shas look and behave like real ones)."""
     return hashlib.sha1(f"{kind} {len(data)}\0".encode() + data).hexdigest()
+
+
+TOKEN = "ghp_NotARealTokenButLooksLikeOne1234567890"  # what the fake's clients present
 
 
 @dataclass
@@ -287,6 +292,13 @@ class FakeGitHub:
 
     def add_repo(self, full_name: str) -> FakeRepo:
         return self.repos.setdefault(full_name, FakeRepo(full_name))
+
+    def forge(
+        self, sleep: Callable[[float], object] = lambda _: None, retries: int = 2
+    ) -> GitHubForge:
+        """The real adapter (PyGithub over HTTP) pointed here, unthrottled, with TOKEN accepted."""
+        self.tokens.add(TOKEN)
+        return GitHubForge(self.url, token=TOKEN, retries=retries, sleep=sleep, throttle=False)
 
     def fail_next(
         self,
