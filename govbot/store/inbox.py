@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
@@ -82,6 +83,16 @@ def record(
     return conn.execute(stmt.returning(T.c.id)).first() is not None
 
 
+@cache
+def _insert_statement(dialect_name: str) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (
+        dialect.insert(T)
+        .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
+        .returning(T.c.source, T.c.delivery_id)
+    )
+
+
 def record_many(
     conn: Connection, items: Sequence[tuple[str, str, str, str | None, bytes]]
 ) -> list[bool]:
@@ -99,14 +110,12 @@ def record_many(
          "status": "queued", "attempts": 0, "available_at": now}
         for s, d, e, a, b in items
     ]  # fmt: skip
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(T)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
-        .returning(T.c.source, T.c.delivery_id)
-    )
-    stored = {(r.source, r.delivery_id) for r in conn.execute(stmt)}
+    # One statement whatever the batch holds, executed with many parameter sets:
+    # SQLAlchemy compiles it once (insertmanyvalues batches the rows itself),
+    # where .values(rows) compiled a new statement of every batch's size.
+    stored = {
+        (r.source, r.delivery_id) for r in conn.execute(_insert_statement(conn.dialect.name), rows)
+    }
     out = []
     for source, delivery_id, *_ in items:
         key = (source, delivery_id)
