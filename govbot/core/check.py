@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
+from govbot.core import policy_links
 from govbot.core.diff import Change, diff_guideline
 from govbot.core.documents import guideline_key, guideline_kind, parse_document
 from govbot.core.findings import Finding, Severity, sort_findings
@@ -178,6 +179,8 @@ def check(
     parse = memo_parser()
     base, head = Side(base_files, parse), Side(head_files, parse)
     findings = _validate_changed(changed, base, head, schemas, validation_policy, cache, parse)
+    if any(p in policy_links.FILES for p in [*changed, *deleted]):
+        findings += _links_introduced(base_files, head_files, validation_policy)
     touched = {guideline_key(p) for p in [*changed, *deleted] if guideline_kind(p)}
     affected = set(touched)
     for side in (base, head):
@@ -188,6 +191,17 @@ def check(
             changes.extend(_diff(key, base, head))
         findings.extend(_judge(key, base, head, rules_policy))
     return CheckResult(sort_findings(findings), changes, [*changed, *deleted])
+
+
+def _links_introduced(
+    base_files: Mapping[str, bytes], head_files: Mapping[str, bytes], policy: ValidationPolicy
+) -> list[Finding]:
+    """The cross-policy findings of the head that the base does not have already."""
+    severity = policy.severity(policy_links.RULE, False)
+    before = {(f.path, f.message) for f in policy_links.check(base_files, severity)}
+    return [
+        f for f in policy_links.check(head_files, severity) if (f.path, f.message) not in before
+    ]
 
 
 PARSE_RULES = ("yaml.", "json.")
@@ -212,12 +226,12 @@ def _validate_changed(
     the draft a new release was cut from.
     """
     head_findings = validate_files(
-        {p: head.files[p] for p in changed}, schemas, policy, cache, parse
+        {p: head.files[p] for p in changed}, schemas, policy, cache, parse, whole=False
     )
     origin = {p: _origin(p, base) for p in changed}
     base_paths = {o for o in origin.values() if o is not None}
     base_findings = validate_files(
-        {p: base.files[p] for p in base_paths}, schemas, policy, cache, parse
+        {p: base.files[p] for p in base_paths}, schemas, policy, cache, parse, whole=False
     )
     seen = {(f.file, f.rule, f.path, f.message) for f in base_findings}
     unreadable = {f.file for f in base_findings if f.rule.startswith(PARSE_RULES)}

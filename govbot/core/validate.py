@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import jsonschema_rs
 
-from govbot.core import integrity
+from govbot.core import integrity, policy_links
 from govbot.core.documents import guideline_key, guideline_kind, parse_document
 from govbot.core.findings import Finding, Severity, sort_findings
 from govbot.core.yamlio import DEFAULT_MAX_BYTES, Parsed, parse_bytes
@@ -229,11 +229,15 @@ def validate_files(
     policy: ValidationPolicy | None = None,
     cache: FindingsCache | None = None,
     parse: Callable[[str, bytes, int], Parsed] = parse_document,
+    *,
+    whole: bool = True,
 ) -> list[Finding]:
     """Validate every governed file of a repo snapshot (path -> bytes).
 
     The policy, unless given, is the snapshot's own ``policies/validation.yaml``
     (callers judging a proposed change pass the *base* policy instead).
+    ``whole=False`` says ``files`` is a part of a snapshot: the checks across
+    files are left to the caller, since a missing file means nothing there.
     """
     if policy is None:
         policy, _ = policy_from_files(files)
@@ -251,6 +255,8 @@ def validate_files(
             if cache is not None:
                 cache.put(key, cached)
         findings.extend(cached)
+    if whole:  # across files: what one policy names, another must define (cheap: not cached)
+        findings.extend(policy_links.check(files, policy.severity(policy_links.RULE, False)))
     return sort_findings(findings)
 
 
