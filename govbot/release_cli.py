@@ -29,7 +29,7 @@ from govbot.forges.base import Forge, ForgeError
 from govbot.snapshots import SnapshotError, read_directory
 
 EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
-MANIFEST = "manifest.json"
+MANIFEST = release.MANIFEST
 
 
 class CliError(Exception):

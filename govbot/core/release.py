@@ -29,6 +29,7 @@ from govbot.core.interop import to_interop
 from govbot.core.rules import FROZEN, predecessors, split_key
 from govbot.core.yamlio import dump, parse_text
 
+MANIFEST = "manifest.json"  # the asset listing every other asset's SHA-256 and size
 RELEASE_ID = re.compile(r"\d{4}\.(0[1-9]|1[0-2])")
 GUIDELINE_PATH = re.compile(r"guidelines/(add-ons/)?[^/]+\.yaml|(add-ons/)?[^/]+\.json")
 SCHEMA_REFS = {False: "../schemas/guideline.schema.json", True: "../../schemas/add-on.schema.json"}
@@ -470,8 +471,8 @@ def audit(
     file must match both the manifest and the repository.
     """
     found = dict(published)
-    manifest_bytes = found.pop("manifest.json", None)
-    expected = {n: b for n, b in expected.items() if n != "manifest.json"}
+    manifest_bytes = found.pop(MANIFEST, None)
+    expected = {n: b for n, b in expected.items() if n != MANIFEST}
     if manifest_bytes is None:
         return ["manifest.json: not published"]
     problems = verify(found or expected, manifest_bytes, guideline_id)
@@ -498,7 +499,7 @@ def publication(files: Mapping[str, bytes], guideline_id: str) -> tuple[dict[str
     files_out = assets(
         doc.data, guideline_id, notes, source=doc.raw if doc.path.endswith(".yaml") else None
     )
-    files_out["manifest.json"] = manifest(files_out, guideline_id)
+    files_out[MANIFEST] = manifest(files_out, guideline_id)
     return files_out, notes
 
 

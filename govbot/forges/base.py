@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from govbot.core import release
 from govbot.core.events import ReviewRef
 
 
@@ -76,6 +77,12 @@ class Published:
     tag: str
     sha: str
     assets: Mapping[str, bytes]
+
+    @classmethod
+    def from_tag(cls, tag: str, sha: str, message: str) -> Published:
+        """Where the tag is all there is: the manifest its message carries, if govbot wrote it."""
+        manifest = release.manifest_in(message)
+        return cls(tag, sha, {} if manifest is None else {release.MANIFEST: manifest})
 
 
 class ForgeError(Exception):

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from govbot.core import release
 from govbot.core.events import ReviewRef
 from govbot.forges.base import CheckReport, ForgeError, OpenedChange, ProposedChange, Published
 from govbot.snapshots import SnapshotError, read_git, read_tag
@@ -60,6 +59,4 @@ class DryRunForge:
             raise ForgeError(str(e), permanent=True) from e
         if found is None:
             raise ForgeError(f"no tag {tag} in {self.repo_path}", permanent=True)
-        sha, message = found
-        manifest = release.manifest_in(message)
-        return Published(tag, sha, {"manifest.json": manifest} if manifest else {})
+        return Published.from_tag(tag, *found)

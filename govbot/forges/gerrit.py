@@ -34,7 +34,6 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from govbot.core.events import ReviewRef
-from govbot.core.release import manifest_in
 from govbot.forges.base import CheckReport, OpenedChange, ProposedChange, Published
 from govbot.forges.gerrit_rest import GerritError, GerritRest, _q
 from govbot.snapshots import GOVERNED_DIRS, is_governed  # the one list of governed dirs
@@ -161,8 +160,7 @@ class GerritForge:
             raise GerritError(f"gerrit: no tag {tag} in {repo}", status=404, permanent=True)
         # "object" is the tagged commit of an annotated tag, "revision" a lightweight one's.
         sha = str(info.get("object") or info["revision"])
-        manifest = manifest_in(str(info.get("message") or ""))
-        return Published(tag, sha, {} if manifest is None else {"manifest.json": manifest})
+        return Published.from_tag(tag, sha, str(info.get("message") or ""))
 
 
 def render_check(report: CheckReport) -> str:

@@ -26,7 +26,6 @@ if TYPE_CHECKING:  # handlers imports this module
     from govbot.service.handlers import Context, Effects
 
 ERROR_MARKER = "<!-- govbot:release -->"
-MANIFEST = "manifest.json"
 REQUEST_MARKER = "<!-- govbot:release-request -->"
 DEFAULT_BASE = "main"
 USAGE = "Usage: `/release ID [--supersede OLD ...] [--base BRANCH]`, e.g. `/release 2020.06 --supersede 2018.02`."
@@ -157,7 +156,7 @@ def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effe
                 head_sha=merged_at,
             )
             effects.audit.append(
-                ("release-tag-conflict", ref.key, {"guideline": guideline_id, "error": str(e)})
+                ("release-conflict", ref.key, {"guideline": guideline_id, "error": str(e)})
             )
             continue
         effects.audit.append(
@@ -174,7 +173,9 @@ def publish(
     after a crash anywhere; a tag on another commit is a permanent ForgeError.
     """
     assets, notes = release.publication(files, guideline_id)
-    forge.create_tag(repo, guideline_id, sha, release.tag_message(guideline_id, assets[MANIFEST]))
+    forge.create_tag(
+        repo, guideline_id, sha, release.tag_message(guideline_id, assets[release.MANIFEST])
+    )
     return forge.publish_release(repo, guideline_id, f"Guideline {guideline_id}", notes, assets)
 
 
