@@ -1,6 +1,7 @@
 """Webhook-to-report latency: a one-file guideline change, from "received" to "check posted".
 
-Run it from the repo root: ``python bench/webhook_latency.py [--n 30] [--database both]``.
+Run it from the repo root: ``python -m bench.webhook_latency [--n 30] [--database both]``
+(it drives the test fakes of ``tests/fakes``, so it needs the checkout).
 
 Everything is the real thing except GitHub: the receiver (``webhooks.app``
 under uvicorn), the inbox, the worker (``govbot.service.worker.Worker``), the
@@ -53,35 +54,31 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # for tests.fakes (and govbot, webhooks without an install)
-    sys.path.insert(0, str(ROOT))
+import httpx
+import uvicorn
+from sqlalchemy import Engine, make_url
 
-import httpx  # noqa: E402
-import uvicorn  # noqa: E402
-from sqlalchemy import Engine, make_url  # noqa: E402
-
-from govbot import bundled  # noqa: E402
-from govbot.cache import DiskCache  # noqa: E402
-from govbot.core.events import ReviewRef  # noqa: E402
-from govbot.core.yamlio import parse_bytes  # noqa: E402
-from govbot.forges.base import CheckReport, Forge  # noqa: E402
-from govbot.forges.github import GitHubForge  # noqa: E402
-from govbot.service.handlers import CHECK_NAME  # noqa: E402
-from govbot.service.worker import Worker  # noqa: E402
-from govbot.snapshots import read_directory  # noqa: E402
-from govbot.store import migrate  # noqa: E402
-from govbot.store.db import make_engine  # noqa: E402
-from tests.fakes.github_server import FakeGitHub, FakeRepo, github_server  # noqa: E402
-from webhooks.app import create_app  # noqa: E402
-from webhooks.settings import Settings  # noqa: E402
-from webhooks.signatures import sign_github  # noqa: E402
+from govbot.core.events import ReviewRef
+from govbot.core.yamlio import parse_bytes
+from govbot.forges.base import CheckReport, Forge, OpenedChange, ProposedChange, Published
+from govbot.forges.github import GitHubForge
+from govbot.repo import bundled
+from govbot.repo.cache import DiskCache
+from govbot.repo.snapshots import read_directory
+from govbot.service.proposals import CHECK_NAME
+from govbot.service.worker import Worker
+from govbot.store import migrate
+from govbot.store.db import make_engine
+from tests.fakes.github_server import FakeGitHub, FakeRepo, github_server
+from webhooks.app import create_app
+from webhooks.settings import Settings
+from webhooks.signatures import sign_github
 
 TARGET_P95_MS = 1000.0
 EDITED = "guidelines/next.yaml"
@@ -200,6 +197,17 @@ class TimedForge:
 
     def create_tag(self, repo: str, tag: str, sha: str, message: str) -> str:
         return self.forge.create_tag(repo, tag, sha, message)
+
+    def publish_release(
+        self, repo: str, tag: str, name: str, body: str, assets: Mapping[str, bytes]
+    ) -> str:
+        return self.forge.publish_release(repo, tag, name, body, assets)
+
+    def open_change(self, change: ProposedChange) -> OpenedChange:
+        return self.forge.open_change(change)
+
+    def published(self, repo: str, tag: str) -> Published:
+        return self.forge.published(repo, tag)
 
 
 class ObservedWorker(Worker):
@@ -484,7 +492,7 @@ def print_summary(results: list[Result]) -> None:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python bench/webhook_latency.py",
+        prog="python -m bench.webhook_latency",
         description="Time from webhook received to check run posted, for a one-file change.",
     )
     p.add_argument("--n", type=int, default=30, help="measured deliveries (default 30)")

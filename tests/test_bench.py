@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from govbot import bundled, cli
-from govbot.bench import governed_files, replica_id, replicate, synthetic
+from bench.validate import governed_files, replica_id, replicate, synthetic
+from govbot import cli
 from govbot.core.validate import classify, validate_files
+from govbot.repo import bundled
 
 
 def test_bench_validate_reports_every_figure(capsys):

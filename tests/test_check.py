@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from govbot import bundled
 from govbot.cli import main
 from govbot.core.check import CheckResult, check
 from govbot.core.findings import Severity
 from govbot.core.yamlio import dump, parse_bytes
-from govbot.snapshots import read_directory
+from govbot.repo import bundled
+from govbot.repo.snapshots import read_directory
 from tests.conftest import REPO
 
 Files = dict[str, bytes]

@@ -223,7 +223,7 @@ def test_payload_errors(mutate: Any, message: str) -> None:
 
 def test_not_an_object_and_same_labels_are_refused() -> None:
     with pytest.raises(PayloadError):
-        normalise([])  # type: ignore[arg-type]
+        normalise([])
     with pytest.raises(ValueError, match="both"):
         normalise(load("comment-added-vote"), label="Code-Review")
 

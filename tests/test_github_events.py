@@ -292,7 +292,7 @@ def test_broken_payloads_raise_payload_error_naming_the_field() -> None:
         normalise("pull_request_review", undated)
 
     with pytest.raises(PayloadError):
-        normalise("pull_request", [])  # type: ignore[arg-type]
+        normalise("pull_request", [])
     with pytest.raises(PayloadError, match="action"):
         normalise("pull_request", {"repository": {"full_name": "org/gov"}})
     assert normalise("deployment", {"anything": ["at", "all"]}) is None

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from govbot import bundled
 from govbot.core.diff import Change, diff_guideline
 from govbot.core.policy import FALLBACK, Committee, Member, VoteRule, VotingPolicy
 from govbot.core.yamlio import parse_text
+from govbot.repo import bundled
 from tests.conftest import REPO
 
 FILES = {"committee": "policies/committee.yaml", "voting": "policies/voting.yaml"}

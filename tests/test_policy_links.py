@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from govbot import bundled
 from govbot.core.check import check
 from govbot.core.findings import Severity
 from govbot.core.validate import validate_files
-from govbot.snapshots import read_directory
+from govbot.repo import bundled
+from govbot.repo.snapshots import read_directory
 from tests.conftest import REPO
 
 VOTING, COMMITTEE = "policies/voting.yaml", "policies/committee.yaml"

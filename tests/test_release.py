@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from govbot import bundled, release_cli
+from govbot import cli
 from govbot.core import mustpass
 from govbot.core.check import check
 from govbot.core.interop import to_govbot, to_interop
@@ -42,6 +42,7 @@ from govbot.core.release import (
 )
 from govbot.core.rules import split_key
 from govbot.core.yamlio import dump
+from govbot.repo import bundled
 
 DAY = date(2020, 6, 11)
 RELEASE = "2020.06"
@@ -411,7 +412,7 @@ def repo(tmp_path: Path, before: dict[str, bytes], isolated_git: None) -> Path:
 
 
 def run(*argv: str) -> int:
-    return release_cli.main(["release", *argv])
+    return cli.main(["release", *argv])
 
 
 def test_cli_prepare_commits_on_a_release_branch(repo, after, prepared, capsys) -> None:

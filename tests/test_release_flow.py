@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from govbot import release_cli
+from govbot.cli import main as govbot_main
 from govbot.core import release
-from govbot.snapshots import read_directory
+from govbot.repo.snapshots import read_directory
 from govbot.store.models import AuditEntry, ReportRow
 from tests.conftest import REPO
 from tests.fakes.github_schema import minimal_payload
@@ -65,7 +65,7 @@ def audit(engine: Any) -> list[tuple[str, dict[str, Any]]]:
     with engine.connect() as conn:
         rows = conn.execute(
             select(AuditEntry.action, AuditEntry.detail).order_by(AuditEntry.id)
-        ).all()  # type: ignore[call-overload]
+        ).all()
     return [(a, json.loads(d)) for a, d in rows]
 
 
@@ -92,7 +92,7 @@ def test_a_passed_release_is_published_once(engine: Any, release_repo: dict[str,
     with engine.connect() as conn:
         releases = conn.execute(
             select(ReportRow.head_sha, ReportRow.body).where(ReportRow.kind == "release")
-        ).all()  # type: ignore[call-overload]
+        ).all()
     assert sorted(tag for tag, _ in releases) == ["2021.01", "dns.2021.01", "orchestration.2021.01"]
     body = dict(releases)["2021.01"]
     assert "- tests-platform.txt (" in body and "- manifest.json (" in body
@@ -124,7 +124,7 @@ def posted(engine: Any, kind: str) -> list[tuple[str, str, str]]:
             select(ReportRow.review_key, ReportRow.title, ReportRow.body)
             .where(ReportRow.kind == kind)
             .order_by(ReportRow.id)
-        ).all()  # type: ignore[call-overload]
+        ).all()
     return [tuple(r) for r in rows]
 
 
@@ -183,7 +183,7 @@ def test_a_release_request_is_refused_with_the_reason(
 
 
 def cli(*argv: str) -> int:
-    return release_cli.main(["release", *argv])
+    return govbot_main(["release", *argv])
 
 
 def test_publish_and_verify_from_the_cli_on_a_local_clone(

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from govbot import release_cli
+from govbot import cli
 from govbot.core import release
-from govbot.snapshots import read_directory
+from govbot.repo.snapshots import read_directory
 from tests import processes
 from tests.conftest import REPO
 from tests.fakes.gerrit_server import FakeGerrit, running
@@ -45,9 +45,7 @@ def prepared_files() -> dict[str, bytes]:
 def verify(monkeypatch: pytest.MonkeyPatch, forge: str, env: dict[str, str]) -> int:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return release_cli.main(
-        ["release", "verify", "2021.01", "--forge", forge, "--project", PROJECT]
-    )
+    return cli.main(["release", "verify", "2021.01", "--forge", forge, "--project", PROJECT])
 
 
 # -- Gerrit ----------------------------------------------------------------------------------

@@ -20,9 +20,8 @@ import pytest
 from sqlalchemy import select
 
 from govbot.core.yamlio import dump, parse_bytes
-from govbot.snapshots import read_directory
-from govbot.store import inbox
-from govbot.store.models import CheckResultRow, ReportRow
+from govbot.repo.snapshots import read_directory
+from govbot.store import inbox, tables
 from tests import processes
 from tests.conftest import REPO
 from tests.fakes.github_server import FakeGitHub, github_server
@@ -94,8 +93,8 @@ def test_a_worker_killed_after_posting_causes_no_double_report(
     assert "compute-servers-lock" in repo.comments[7][0]["body"]
     assert inbox.counts(engine) == {"done": 1}
     with engine.connect() as conn:
-        assert len(conn.execute(select(CheckResultRow.__table__)).all()) == 1  # type: ignore[attr-defined]
-        reports = conn.execute(select(ReportRow.__table__)).all()  # type: ignore[attr-defined]
+        assert len(conn.execute(select(tables.check_results)).all()) == 1
+        reports = conn.execute(select(tables.reports)).all()
     assert sorted(r.kind for r in reports) == ["check", "comment", "vote"] and not any(
         r.dry_run for r in reports
     )
@@ -128,12 +127,11 @@ def test_a_forge_failing_for_a_while_is_retried_until_it_answers(
         )
         if inbox.counts(engine) == {"done": 1}:
             break
-        from govbot.store.models import Delivery
 
         with engine.begin() as conn:  # skip the backoff wait instead of sleeping through it
             conn.execute(
-                Delivery.__table__.update().values(available_at=Delivery.__table__.c.received_at)
-            )  # type: ignore[attr-defined]
+                tables.deliveries.update().values(available_at=tables.deliveries.c.received_at)
+            )
     assert inbox.counts(engine) == {"done": 1}, statuses
     repo = fake_github.repos["governance/guidelines"]
     assert sorted(run["name"] for run in repo.check_runs) == ["govbot/check", "govbot/vote"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -13,12 +12,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from govbot import bundled, site_cli
+from govbot import cli
 from govbot.core import mustpass, site
 from govbot.core.interop import to_interop
 from govbot.core.yamlio import parse_bytes
-from govbot.snapshots import read_directory
-from webhooks.site import GuidelineCache, router
+from govbot.repo import bundled
+from govbot.repo.snapshots import read_directory
+from govbot.web.site import GuidelineCache, router
 
 ROOT = bundled.root()
 
@@ -155,10 +155,7 @@ def test_duplicate_ids_keep_the_first_in_lookup_order(files: dict[str, bytes]) -
 
 
 def run_cli(*argv: str) -> int:
-    p = argparse.ArgumentParser()
-    site_cli.add_command(p.add_subparsers(dest="command", required=True))
-    args = p.parse_args(list(argv))
-    return int(args.func(args))
+    return cli.main(list(argv))
 
 
 def test_cli_writes_and_refuses_non_empty(

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from govbot import snapshots
-from govbot.snapshots import (
+from govbot.repo import snapshots
+from govbot.repo.snapshots import (
     SnapshotError,
     is_governed,
     read_directory,
@@ -249,7 +249,7 @@ def test_constant_number_of_git_processes(
     calls: list[tuple[str, ...]] = []
     real_git = snapshots._git
 
-    def counting(repo: Path, *args: str, stdin: bytes | None = None):  # type: ignore[no-untyped-def]
+    def counting(repo: Path, *args: str, stdin: bytes | None = None):
         calls.append(args)
         return real_git(repo, *args, stdin=stdin)
 

@@ -17,12 +17,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
-from govbot.store import inbox, migrate
+from govbot.store import inbox, migrate, tables
 from govbot.store.db import database_url, make_engine
-from govbot.store.models import AuditEntry, Delivery, utcnow
+from govbot.store.models import utcnow
 
-D = Delivery.__table__  # type: ignore[attr-defined]
-A = AuditEntry.__table__  # type: ignore[attr-defined]
+D = tables.deliveries
+A = tables.audit_log
 
 
 def put(engine: Any, n: int, prefix: str = "d") -> None:

@@ -10,11 +10,11 @@ from typing import Any
 import jsonschema
 import pytest
 
-from govbot import bundled
+from govbot.cli import main
 from govbot.core.diff import Change
 from govbot.core.timeline import Milestone, Timeline, TimelineError, format_local, local_midnight
 from govbot.core.yamlio import parse_bytes
-from govbot.timeline_cli import main
+from govbot.repo import bundled
 from tests.conftest import REPO
 
 POLICY = REPO / "policies" / "timeline.yaml"
@@ -75,9 +75,9 @@ def test_default_policy_follows_2017a(timeline: Timeline) -> None:
 
 def test_govbot_validate_checks_the_policy(monkeypatch: pytest.MonkeyPatch) -> None:
     """What registering the schema in POLICY_SCHEMAS gives: the policy is validated like the others."""
-    from govbot.core import validate
+    from govbot.core import layout, validate
 
-    monkeypatch.setitem(validate.POLICY_SCHEMAS, "policies/timeline.yaml", "timeline.schema.json")
+    monkeypatch.setitem(layout.POLICY_SCHEMAS, "policies/timeline.yaml", "timeline.schema.json")
     files = {"policies/timeline.yaml": POLICY.read_bytes()}
     assert validate.validate_files(files, bundled.schema_set()) == []
     files = {"policies/timeline.yaml": POLICY.read_bytes().replace(b"within_days", b"within")}

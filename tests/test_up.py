@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from govbot.core.yamlio import dump, parse_bytes
-from govbot.snapshots import read_directory
+from govbot.repo.snapshots import read_directory
 from tests.conftest import REPO, SHARED
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from govbot import bundled
-from govbot.cache import DiskCache
 from govbot.cli import main
 from govbot.core.findings import Severity
 from govbot.core.validate import ValidationPolicy, validate_files
+from govbot.repo import bundled
+from govbot.repo.cache import DiskCache
 from tests.conftest import REPO
 
 GOOD = REPO / "guidelines" / "2020.06.yaml"
@@ -67,7 +67,7 @@ def test_bundled_data_has_no_errors_and_exits_zero(capsys: pytest.CaptureFixture
 
 def test_unknown_key_suggests_the_intended_one() -> None:
     g = minimal()
-    cap = g["capabilities"]["cap"]  # type: ignore[index]
+    cap = g["capabilities"]["cap"]
     cap["acheivements"] = cap.pop("achievements")
     found = validate_files({"guidelines/next.yaml": as_yaml(g)}, bundled.schema_set())
     unknown = [f for f in found if f.rule == "schema.unknown-key"]
@@ -79,7 +79,7 @@ def test_unknown_key_suggests_the_intended_one() -> None:
 
 def test_wrong_type_is_an_error_in_a_draft_and_a_warning_in_history() -> None:
     g = minimal()
-    g["capabilities"]["cap"]["admin"] = "no"  # type: ignore[index]
+    g["capabilities"]["cap"]["admin"] = "no"
     assert findings_for(g) == [("schema.type", Severity.ERROR)]
     g["status"] = "approved"
     g["id"] = "2020.06"
@@ -132,7 +132,7 @@ def test_wrong_type_is_an_error_in_a_draft_and_a_warning_in_history() -> None:
 )
 def test_integrity_rules(mutate: object, rule: str) -> None:
     g = json.loads(json.dumps(minimal()))
-    mutate(g)  # type: ignore[operator]
+    mutate(g)
     assert (rule, Severity.ERROR) in findings_for(g)
 
 
@@ -180,7 +180,7 @@ def test_policy_can_switch_a_rule_off_or_change_its_severity() -> None:
 def test_the_repos_own_policy_file_is_used_and_validated() -> None:
     policy = b"validation:\n  frozen_statuses: [draft]\n  bogus: 1\n"
     g = minimal()
-    g["capabilities"]["cap"]["admin"] = "no"  # type: ignore[index]
+    g["capabilities"]["cap"]["admin"] = "no"
     found = validate_files(
         {"guidelines/next.yaml": as_yaml(g), "policies/validation.yaml": policy},
         bundled.schema_set(),
@@ -200,7 +200,7 @@ def make_repo(tmp_path: Path, files: dict[str, bytes]) -> Path:
 
 def test_cli_exit_codes_and_json_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     g = minimal()
-    g["capabilities"]["cap"]["admin"] = "no"  # type: ignore[index]
+    g["capabilities"]["cap"]["admin"] = "no"
     repo = make_repo(tmp_path, {"guidelines/next.yaml": as_yaml(g)})
     assert main(["validate", str(repo), "--format", "json"]) == 1
     out = json.loads(capsys.readouterr().out)

@@ -22,12 +22,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from govbot import bundled
 from govbot.core.yamlio import dump, parse_bytes
 from govbot.forges.dryrun import DryRunForge
+from govbot.repo import bundled
+from govbot.repo.snapshots import read_directory
 from govbot.service.clock import Clock
 from govbot.service.worker import Worker
-from govbot.snapshots import read_directory
 from govbot.store.models import ReportRow, VoteResultRow
 from tests.conftest import REPO
 from tests.fakes.github_schema import minimal_payload
@@ -123,7 +123,7 @@ class Bot:
                 conn.execute(
                     select(VoteResultRow.state).where(VoteResultRow.review_key == key)
                 ).scalar_one()
-            )  # type: ignore[arg-type]
+            )
 
     def vote_report(self, key: str) -> str:
         with self.engine.connect() as conn:
@@ -131,7 +131,7 @@ class Bot:
                 select(ReportRow.body)
                 .where(ReportRow.review_key == key, ReportRow.kind == "vote")
                 .order_by(ReportRow.posted_at.desc())
-            ).all()  # type: ignore[arg-type, attr-defined]
+            ).all()
         return str(rows[0][0])
 
 

@@ -9,7 +9,7 @@ from fractions import Fraction
 import pytest
 
 from govbot.core.policy import Committee, Member, VoteRule
-from govbot.core.votes import Ballot, Outcome, render_markdown, tally
+from govbot.core.votes import Ballot, Tally, render_markdown, tally
 
 T0 = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)  # a Monday; New York moves to EDT on 2025-03-09
 HEAD = "c0ffee0123456789"
@@ -47,11 +47,11 @@ def run(
     committee: Committee = COMMITTEE,
     head: str = HEAD,
     **kw: datetime,
-) -> Outcome:
+) -> Tally:
     return tally(ballots, committee, rule, T0 + timedelta(days=days), T0, head, **kw)
 
 
-def why(outcome: Outcome) -> dict[str, tuple[str, bool, str]]:
+def why(outcome: Tally) -> dict[str, tuple[str, bool, str]]:
     return {r.name: (r.vote, r.binding, r.why) for r in outcome.rows}
 
 

@@ -21,7 +21,7 @@ def revisions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def audit(engine: Any) -> list[str]:
     with engine.connect() as conn:
-        return [a for (a,) in conn.execute(select(AuditEntry.action).order_by(AuditEntry.id))]  # type: ignore[arg-type]
+        return [a for (a,) in conn.execute(select(AuditEntry.action).order_by(AuditEntry.id))]
 
 
 def opened(engine: Any, revisions: dict[str, Any]) -> Bot:
@@ -38,7 +38,7 @@ def test_unknown_commands_get_a_short_reply(engine: Any, revisions: dict[str, An
             select(ReportRow.body).where(
                 ReportRow.kind == "comment", ReportRow.title == "<!-- govbot:help -->"
             )
-        ).scalar_one()  # type: ignore[arg-type]
+        ).scalar_one()
     assert "/vote +1" in body and "/hold" in body
 
 
@@ -100,7 +100,7 @@ def test_two_clocks_at_once_act_once_and_a_restarted_clock_does_not_repeat(
         t.join()
     assert sorted(len(r) for r in results) == [0, 1]
     with engine.connect() as conn:
-        assert len(conn.execute(select(ClockEvent.key)).all()) == 1  # type: ignore[arg-type]
+        assert len(conn.execute(select(ClockEvent.key)).all()) == 1
     restarted = Bot(engine, revisions["repo"])
     restarted.now = bot.now + timedelta(minutes=1)
     assert restarted.clock.tick() == []

@@ -420,7 +420,7 @@ def test_settings_never_show_secrets():
 
 def test_bench_webhooks_reports_every_figure(capsys):
     """A smoke run of ``govbot bench webhooks``: the figures are printed, never asserted."""
-    from govbot import bench_webhooks
+    from bench import webhooks as bench_webhooks
 
     args = argparse.Namespace(duration=1, concurrency=8, database="sqlite")
     assert bench_webhooks.main(args) == 0

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from govbot import bundled
 from govbot.core.events import ReviewRef
 from govbot.core.yamlio import dump, parse_bytes
 from govbot.forges.base import CheckReport, Forge, ForgeError
 from govbot.forges.dryrun import DryRunForge
+from govbot.repo import bundled
+from govbot.repo.snapshots import read_directory
 from govbot.service.worker import Worker
-from govbot.snapshots import read_directory
-from govbot.store import inbox
-from govbot.store.models import AuditEntry, CheckResultRow, Delivery, ReportRow, Review
+from govbot.store import inbox, tables
+from govbot.store.models import Delivery
 from tests.conftest import REPO
 
 NEXT = "guidelines/next.yaml"
@@ -101,9 +101,9 @@ def make_worker(engine: Any, forge: Forge, dry_run: bool = True) -> Worker:
     return Worker(engine, lambda source: (forge, dry_run), bundled.schema_set())
 
 
-def rows(engine: Any, model: Any) -> list[Any]:
+def rows(engine: Any, table: Any) -> list[Any]:
     with engine.connect() as conn:
-        return conn.execute(select(model.__table__)).all()
+        return conn.execute(select(table)).all()
 
 
 def test_a_proposal_is_checked_and_the_report_recorded(
@@ -112,27 +112,27 @@ def test_a_proposal_is_checked_and_the_report_recorded(
     worker = make_worker(engine, DryRunForge(governance["repo"]))
     deliver(engine, pr_payload("opened", governance["base"], governance["bad"]), "d-bad")
     assert worker.run(once=True) == 1
-    (check,) = rows(engine, CheckResultRow)
+    (check,) = rows(engine, tables.check_results)
     assert (check.review_key, check.head_sha, check.conclusion) == (
         "github:governance/guidelines#7",
         governance["bad"],
         "failure",
     )
     assert "compute-servers-lock" in check.summary and "2017A.A4.5" in check.findings_json
-    reports = {r.kind: r for r in rows(engine, ReportRow)}
+    reports = {r.kind: r for r in rows(engine, tables.reports)}
     assert set(reports) == {"check", "comment", "vote"}  # the vote opens, pending
     assert all(r.dry_run for r in reports.values())
     assert reports["check"].title.startswith("1 error(s)")
-    (review,) = rows(engine, Review)
+    (review,) = rows(engine, tables.reviews)
     assert (review.head_sha, review.state) == (governance["bad"], "open")
-    assert [a.action for a in rows(engine, AuditEntry)] == ["checked", "tallied"]
+    assert [a.action for a in rows(engine, tables.audit_log)] == ["checked", "tallied"]
     assert inbox.counts(engine) == {"done": 1}
 
 
 def test_a_legal_change_passes(engine: Any, governance: dict[str, Any]) -> None:
     deliver(engine, pr_payload("opened", governance["base"], governance["good"]), "d-good")
     make_worker(engine, DryRunForge(governance["repo"])).run(once=True)
-    (check,) = rows(engine, CheckResultRow)
+    (check,) = rows(engine, tables.check_results)
     assert check.conclusion == "success"
 
 
@@ -142,8 +142,8 @@ def test_the_same_event_twice_leaves_one_result(engine: Any, governance: dict[st
     deliver(engine, payload, "once")  # a redelivery: not stored again
     deliver(engine, {**payload, "action": "reopened"}, "again")  # a new delivery, same revision
     make_worker(engine, DryRunForge(governance["repo"])).run(once=True)
-    assert len(rows(engine, CheckResultRow)) == 1
-    assert len(rows(engine, ReportRow)) == 3  # check, comment, vote: updated, not duplicated
+    assert len(rows(engine, tables.check_results)) == 1
+    assert len(rows(engine, tables.reports)) == 3  # check, comment, vote: updated, not duplicated
     assert inbox.counts(engine) == {"done": 2}
 
 
@@ -152,7 +152,7 @@ def test_revisions_missing_locally_give_a_neutral_result(
 ) -> None:
     deliver(engine, pr_payload("opened", "0" * 40, "1" * 40), "ghost")
     make_worker(engine, DryRunForge(governance["repo"])).run(once=True)
-    (check,) = rows(engine, CheckResultRow)
+    (check,) = rows(engine, tables.check_results)
     assert check.conclusion == "neutral" and "could not read" in check.summary
 
 
@@ -171,7 +171,7 @@ def test_an_unreadable_delivery_is_parked_with_its_error(
         )
     make_worker(engine, DryRunForge(governance["repo"])).run(once=True)
     with engine.connect() as conn:
-        status = dict(conn.execute(select(Delivery.delivery_id, Delivery.status)).all())  # type: ignore[arg-type]
+        status = dict(conn.execute(select(Delivery.delivery_id, Delivery.status)).all())
     assert status == {"junk": "parked", "fine": "done"}
 
 
@@ -219,14 +219,14 @@ def test_a_failing_forge_is_retried_until_it_answers(
     statuses = [worker.run_once() for _ in range(3)]
     assert statuses == ["queued", "queued", "done"]
     assert forge.calls == ["post_check"] * 4  # two failures, then the check and the vote
-    (report,) = [r for r in rows(engine, ReportRow) if r.kind == "check"]
+    (report,) = [r for r in rows(engine, tables.reports) if r.kind == "check"]
     assert report.external_id == "check-1" and report.dry_run is False
 
 
 def test_a_gerrit_stream_event_is_checked_like_a_pull_request(
     engine: Any, governance: dict[str, Any]
 ) -> None:
-    from govbot.service.commands import record_stream_event
+    from govbot.service.ingest import record_stream_event
 
     event = json.loads((REPO / "tests/fixtures/gerrit/patchset-created-1.json").read_text())
     event["change"]["branch"] = "main"
@@ -235,7 +235,7 @@ def test_a_gerrit_stream_event_is_checked_like_a_pull_request(
     assert record_stream_event(engine, event) is True
     assert record_stream_event(engine, event) is False  # the same event from the stream again
     make_worker(engine, DryRunForge(governance["repo"])).run(once=True)
-    (check,) = rows(engine, CheckResultRow)
+    (check,) = rows(engine, tables.check_results)
     assert (check.review_key, check.base_sha, check.conclusion) == (
         "gerrit:openstack/interop#4242",
         governance["base"],  # the patch set's parent, pinned
@@ -271,9 +271,9 @@ def test_out_of_order_deliveries_end_in_the_right_state(
     deliver(engine, newer, "newer")
     deliver(engine, older, "older")  # delivered late
     make_worker(engine, DryRunForge(governance["repo"])).run(once=True)
-    (state,) = rows(engine, Review)
+    (state,) = rows(engine, tables.reviews)
     assert (state.head_sha, state.state) == (governance["good"], "open")
-    assert [c.head_sha for c in rows(engine, CheckResultRow)] == [governance["good"]]
-    actions = [a.action for a in rows(engine, AuditEntry)]
+    assert [c.head_sha for c in rows(engine, tables.check_results)] == [governance["good"]]
+    actions = [a.action for a in rows(engine, tables.audit_log)]
     assert actions == ["VoteCast", "checked", "tallied", "stale-event-ignored"]
     assert inbox.counts(engine) == {"done": 3}

@@ -400,8 +400,8 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
         return receiver.healthz()
 
     # the published guidelines and RefStack-compatible must-pass lists, from the served repo
-    from govbot.service.config import local_repo
-    from webhooks.site import router as site_router
+    from govbot.repo.bundled import local_repo
+    from govbot.web.site import router as site_router
 
     app.include_router(site_router(local_repo()))
     if serving:

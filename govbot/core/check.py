@@ -18,10 +18,11 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
-from govbot.core import policy_links
+from govbot.core import layout, policy_links
 from govbot.core.diff import Change, diff_guideline
-from govbot.core.documents import guideline_key, guideline_kind, parse_document
+from govbot.core.documents import parse_document
 from govbot.core.findings import Finding, Severity, sort_findings
+from govbot.core.layout import guideline_key, guideline_kind
 from govbot.core.rules import (
     FROZEN,
     RULES,
@@ -41,7 +42,6 @@ from govbot.core.validate import (
 )
 from govbot.core.yamlio import DEFAULT_MAX_BYTES, Parsed, parse_bytes
 
-RULES_FILE = "policies/rules.yaml"
 _STATUS_LINE = re.compile(rb"^status:[ \t]*['\"]?([A-Za-z]+)['\"]?[ \t]*(?:#.*)?$", re.M)
 
 
@@ -158,9 +158,9 @@ def load_policies(files: Mapping[str, bytes]) -> tuple[ValidationPolicy, RulesPo
     from govbot.core.validate import policy_from_files
 
     validation, _ = policy_from_files(files)
-    raw = files.get(RULES_FILE)
+    raw = files.get(layout.RULES)
     rules = (
-        RulesPolicy.from_data(parse_bytes(RULES_FILE, raw).data)
+        RulesPolicy.from_data(parse_bytes(layout.RULES, raw).data)
         if raw is not None
         else RulesPolicy()
     )

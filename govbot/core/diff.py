@@ -13,7 +13,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-Path = tuple[str | int, ...]
+from govbot.core.findings import KeyPath
+
 STATUSES = ("required", "advisory", "deprecated", "removed")
 SCALARS = (
     "status",
@@ -30,7 +31,7 @@ SCALARS = (
 class Change:
     guideline: str
     kind: str
-    path: Path
+    path: KeyPath
     before: Any = None
     after: Any = None
     subject: str = ""
@@ -192,13 +193,13 @@ def _diff_statuses(key: str, base: dict[str, Any], head: dict[str, Any]) -> Iter
     for comp, cap in sorted(b.keys() | h.keys()):
         before, after = b.get((comp, cap)), h.get((comp, cap))
         if before != after:
-            status_path: Path = ("components", comp, "capabilities", after or before or "")
+            status_path: KeyPath = ("components", comp, "capabilities", after or before or "")
             yield Change(key, "capability.status", status_path, before, after, f"{cap} in {comp}")
 
 
 def _diff_capabilities(key: str, base: dict[str, Any], head: dict[str, Any]) -> Iterator[Change]:
     for cap in sorted(base.keys() | head.keys()):
-        path: Path = ("capabilities", cap)
+        path: KeyPath = ("capabilities", cap)
         if cap not in head:
             yield Change(key, "capability.removed", path, base[cap], None, f"capability {cap}")
             continue
@@ -223,7 +224,7 @@ def _diff_capabilities(key: str, base: dict[str, Any], head: dict[str, Any]) -> 
 
 def _diff_tests(key: str, cap: str, base: dict[str, Any], head: dict[str, Any]) -> Iterator[Change]:
     for test in sorted(base.keys() | head.keys()):
-        path: Path = ("capabilities", cap, "tests", test)
+        path: KeyPath = ("capabilities", cap, "tests", test)
         b, h = _d(base.get(test)), _d(head.get(test))
         if test not in head:
             yield Change(
@@ -271,7 +272,7 @@ def section_statuses(g: Mapping[str, Any]) -> dict[str, set[str]]:
 def _diff_sections(key: str, base: dict[str, Any], head: dict[str, Any]) -> Iterator[Change]:
     b, h = _d(base.get("designated_sections")), _d(head.get("designated_sections"))
     for project in sorted(b.keys() | h.keys()):
-        path: Path = ("designated_sections", project)
+        path: KeyPath = ("designated_sections", project)
         before, after = sorted(_d(b.get(project))), sorted(_d(h.get(project)))
         if before != after:
             yield Change(

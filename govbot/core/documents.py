@@ -9,35 +9,14 @@ rules, with findings still pointing at the JSON file's own lines.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-from govbot.core.findings import Finding, Severity
+from govbot.core.findings import Finding, KeyPath, Severity
 from govbot.core.interop import interop_schema_of, to_govbot
-from govbot.core.yamlio import DEFAULT_MAX_BYTES, Parsed, Path, decode, parse_text
-
-INTEROP_GUIDELINE = re.compile(r"^(\d{4}\.\d{2}|next)\.json$")
-INTEROP_ADDON = re.compile(r"^add-ons/[a-z][a-z0-9_-]*\.(\d{4}\.\d{2}|next)\.json$")
-GOVBOT_GUIDELINE = re.compile(r"^guidelines/[^/]+\.yaml$")
-GOVBOT_ADDON = re.compile(r"^guidelines/add-ons/[^/]+\.yaml$")
+from govbot.core.yamlio import DEFAULT_MAX_BYTES, Parsed, decode, parse_text
 
 _METADATA = {"id", "reference", "source", "scoring"}
 _APPROVAL = {"target_approval", "replaces", "releases", "status"}
-
-
-def guideline_kind(path: str) -> str | None:
-    """'guideline' or 'add-on' for a guideline file in either layout, else None."""
-    if GOVBOT_ADDON.match(path) or INTEROP_ADDON.match(path):
-        return "add-on"
-    if GOVBOT_GUIDELINE.match(path) or INTEROP_GUIDELINE.match(path):
-        return "guideline"
-    return None
-
-
-def guideline_key(path: str) -> str:
-    """The id a guideline file must carry: its file name without extension."""
-    name = path.rsplit("/", 1)[-1]
-    return name.removesuffix(".yaml").removesuffix(".json")
 
 
 def parse_document(path: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Parsed:
@@ -89,7 +68,7 @@ def load_json(path: str, text: str) -> tuple[Any, list[Finding]]:
     ]
 
 
-def _v2_source_path(path: Path) -> Path:
+def _v2_source_path(path: KeyPath) -> KeyPath:
     """Where a govbot path lives in the interop 2.0 JSON it was converted from."""
     if not path:
         return path
@@ -119,4 +98,4 @@ def _error(path: str, rule: str, message: str, mark: tuple[int, int] = (1, 1)) -
     return Finding(path, rule, message, Severity.ERROR, mark[0], mark[1])
 
 
-__all__ = ["guideline_key", "guideline_kind", "interop_schema_of", "parse_document"]
+__all__ = ["interop_schema_of", "parse_document"]

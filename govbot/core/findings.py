@@ -13,6 +13,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 
+KeyPath = tuple[str | int, ...]
+"""Where a value sits in a document: keys and list indexes from the root."""
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -28,7 +31,7 @@ class Finding:
     severity: Severity = Severity.ERROR
     line: int = 1
     column: int = 1
-    path: tuple[str | int, ...] = field(default=())
+    path: KeyPath = field(default=())
 
     @property
     def dotted_path(self) -> str:

@@ -11,13 +11,12 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
+from govbot.core.findings import KeyPath
 from govbot.core.mustpass import is_flagged
-
-Path = tuple[str | int, ...]
 
 
 class Issue(NamedTuple):
-    path: Path
+    path: KeyPath
     rule: str
     message: str
 
@@ -44,7 +43,7 @@ def check_component_capabilities(g: dict[str, Any]) -> Iterator[Issue]:
         seen: dict[str, str] = {}
         for status, names in _dict(_dict(body).get("capabilities")).items():
             for i, name in enumerate(_list(names)):
-                path: Path = ("components", comp, "capabilities", status, i)
+                path: KeyPath = ("components", comp, "capabilities", status, i)
                 if isinstance(name, str) and name not in caps and status != "removed":
                     yield Issue(
                         path,

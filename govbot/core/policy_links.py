@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from govbot.core.findings import Finding, Severity
+from govbot.core.findings import Finding, KeyPath, Severity
+from govbot.core.layout import COMMITTEE, VOTING
 from govbot.core.policy import DEFAULT_ROLES
-from govbot.core.yamlio import Path, parse_bytes
+from govbot.core.yamlio import parse_bytes
 
-COMMITTEE = "policies/committee.yaml"
-VOTING = "policies/voting.yaml"
 RULE = "policy.unknown-role"
 FILES = (COMMITTEE, VOTING)
 
@@ -59,7 +58,7 @@ def _roles(raw: bytes | None) -> set[str] | None:
     return {str(name) for name in roles} if isinstance(roles, dict) else None
 
 
-def _role_refs(voting: dict[str, Any]) -> Iterator[tuple[Path, str]]:
+def _role_refs(voting: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
     classes = voting.get("classes")
     for i, cls in enumerate(classes if isinstance(classes, list) else []):
         rule = cls.get("rule") if isinstance(cls, dict) else None

@@ -24,14 +24,14 @@ from typing import Any
 
 from govbot.core import mustpass, render
 from govbot.core.diff import Change, component_statuses, diff_guideline
-from govbot.core.documents import guideline_key, parse_document
+from govbot.core.documents import parse_document
 from govbot.core.interop import to_interop
+from govbot.core.layout import guideline_key, guideline_kind
 from govbot.core.rules import FROZEN, predecessors, split_key
 from govbot.core.yamlio import dump, parse_text
 
 MANIFEST = "manifest.json"  # the asset listing every other asset's SHA-256 and size
 RELEASE_ID = re.compile(r"\d{4}\.(0[1-9]|1[0-2])")
-GUIDELINE_PATH = re.compile(r"guidelines/(add-ons/)?[^/]+\.yaml|(add-ons/)?[^/]+\.json")
 SCHEMA_REFS = {False: "../schemas/guideline.schema.json", True: "../../schemas/add-on.schema.json"}
 """The header line the importer writes, for platform guidelines and add-ons."""
 HEAD_ORDER = ("id", "status", "target_approval", "approved_on", "replaces")
@@ -61,7 +61,7 @@ class Prepared:
 def guidelines(files: Mapping[str, bytes], prefix: str = "") -> dict[str, Doc]:
     """Every guideline file (either layout) under ``prefix``, by key; an unreadable one refuses."""
     out: dict[str, Doc] = {}
-    for path in sorted(p for p in files if p.startswith(prefix) and GUIDELINE_PATH.fullmatch(p)):
+    for path in sorted(p for p in files if p.startswith(prefix) and guideline_kind(p)):
         key = guideline_key(path)
         parts = split_key(key)
         if parts is None:
@@ -509,7 +509,7 @@ def released(before: Mapping[str, bytes], after: Mapping[str, bytes]) -> list[st
     def approved(files: Mapping[str, bytes]) -> set[str]:
         out = set()
         for path in files:
-            if GUIDELINE_PATH.fullmatch(path):
+            if guideline_kind(path):
                 parsed = parse_document(path, files[path])
                 if isinstance(parsed.data, dict) and parsed.data.get("status") == "approved":
                     out.add(guideline_key(path))

@@ -23,18 +23,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govbot.core.diff import component_statuses, section_statuses
-from govbot.core.findings import Severity
+from govbot.core.findings import KeyPath, Severity
 from govbot.core.mustpass import is_flagged
 
-Path = tuple[str | int, ...]
-Guideline = Mapping[str, Any]
+GuidelineData = Mapping[str, Any]
 KEY = re.compile(r"^(?:(?P<family>[a-z][a-z0-9_-]*)\.)?(?P<version>\d{4}\.\d{2}|next)$")
 FROZEN = ("approved", "superseded")
 
 
 @dataclass(frozen=True)
 class Hit:
-    path: Path
+    path: KeyPath
     message: str
     fix: str
     fingerprint: tuple[Any, ...]
@@ -43,8 +42,8 @@ class Hit:
 @dataclass(frozen=True)
 class StateContext:
     key: str
-    guideline: Guideline
-    predecessor: Guideline | None
+    guideline: GuidelineData
+    predecessor: GuidelineData | None
     predecessor_key: str | None
     params: Mapping[str, Any] = field(default_factory=dict)
 
@@ -52,8 +51,8 @@ class StateContext:
 @dataclass(frozen=True)
 class TransitionContext:
     key: str
-    base: Guideline | None
-    head: Guideline | None
+    base: GuidelineData | None
+    head: GuidelineData | None
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -71,7 +70,7 @@ def split_key(key: str) -> tuple[str, str] | None:
     return (m.group("family") or "", m.group("version")) if m else None
 
 
-def predecessors(docs: Mapping[str, Guideline]) -> dict[str, str | None]:
+def predecessors(docs: Mapping[str, GuidelineData]) -> dict[str, str | None]:
     """A1.1: each guideline's predecessor, the previous Board-approved one of its family.
 
     ``next`` follows the newest approved guideline; a dated one, the newest
@@ -97,7 +96,7 @@ def predecessors(docs: Mapping[str, Guideline]) -> dict[str, str | None]:
     return out
 
 
-def predecessor(key: str, docs: Mapping[str, Guideline]) -> str | None:
+def predecessor(key: str, docs: Mapping[str, GuidelineData]) -> str | None:
     return predecessors(docs).get(key)
 
 
@@ -193,11 +192,11 @@ def criteria_approval(ctx: StateContext) -> Iterator[Hit]:
             )
 
 
-def score(cap: Guideline, weights: Mapping[str, int]) -> int:
+def score(cap: GuidelineData, weights: Mapping[str, int]) -> int:
     return sum(weights.get(a, 0) for a in cap.get("achievements") or [] if isinstance(a, str))
 
 
-def scored(g: Guideline) -> Iterator[tuple[str, str, str, int, int]]:
+def scored(g: GuidelineData) -> Iterator[tuple[str, str, str, int, int]]:
     """(component, capability, status, score, cut-off) for every listed capability (A4.1, A4.4)."""
     scoring = _d(g.get("scoring"))
     limit = scoring.get("cutoff_score")
@@ -234,7 +233,7 @@ def candidates(ctx: StateContext) -> Iterator[Hit]:
             )
 
 
-def _test_ids(g: Guideline) -> tuple[dict[str, str], dict[str, str]]:
+def _test_ids(g: GuidelineData) -> tuple[dict[str, str], dict[str, str]]:
     by_name: dict[str, str] = {}
     by_id: dict[str, str] = {}
     for body in _d(g.get("capabilities")).values():
@@ -254,7 +253,7 @@ def durable_test_ids(ctx: StateContext) -> Iterator[Hit]:
     for cap, body in sorted(_d(ctx.guideline.get("capabilities")).items()):
         for test, details in _d(_d(body).get("tests")).items():
             ident = _d(details).get("idempotent_id")
-            path: Path = ("capabilities", cap, "tests", test, "idempotent_id")
+            path: KeyPath = ("capabilities", cap, "tests", test, "idempotent_id")
             if test in old_by_name and isinstance(ident, str) and ident != old_by_name[test]:
                 yield Hit(
                     path,
@@ -305,7 +304,7 @@ def all_tests_flagged(ctx: StateContext) -> Iterator[Hit]:
 # -- transition rules ------------------------------------------------------------
 
 
-def _without_status(g: Guideline) -> dict[str, Any]:
+def _without_status(g: GuidelineData) -> dict[str, Any]:
     return {k: v for k, v in g.items() if k != "status"}
 
 

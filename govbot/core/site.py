@@ -26,8 +26,9 @@ from typing import Any
 from urllib.parse import quote
 
 from govbot.core import mustpass, render
-from govbot.core.documents import guideline_key, guideline_kind, parse_document
+from govbot.core.documents import parse_document
 from govbot.core.interop import to_interop
+from govbot.core.layout import guideline_key, guideline_kind, lookup_rank
 
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*", re.ASCII)
 """Ids that are safe as one path segment: no slash, no ``..``, no leading dot."""
@@ -35,13 +36,6 @@ MAX_ID = 100
 SAFE_TARGET = re.compile(r"[a-z0-9][a-z0-9_-]*", re.ASCII)
 RELEASED = ("approved", "superseded")
 KINDS = ("platform", "add-on")
-# Which file wins when two define the same id: the order govbot.repo looks them up.
-_PRIORITY = (
-    re.compile(r"guidelines/[^/]+\.yaml"),
-    re.compile(r"guidelines/add-ons/[^/]+\.yaml"),
-    re.compile(r"[^/]+\.json"),
-    re.compile(r"add-ons/[^/]+\.json"),
-)
 _STYLE = (
     "body{font-family:sans-serif;max-width:80em;margin:auto;padding:1em}"
     "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .4em;"
@@ -98,15 +92,11 @@ def load_file(path: str, raw: bytes) -> Loaded | None:
     return Guideline(key, path, "platform" if kind == "guideline" else kind, parsed.data)
 
 
-def _priority(path: str) -> int:
-    return next((i for i, p in enumerate(_PRIORITY) if p.fullmatch(path)), len(_PRIORITY))
-
-
 def catalog(items: Iterable[Loaded]) -> tuple[list[Guideline], list[Unreadable]]:
     """Guidelines by kind then id, one per id, and the files that are left out."""
     chosen: dict[str, Guideline] = {}
     bad: list[Unreadable] = []
-    for item in sorted(items, key=lambda i: (_priority(i.path), i.path)):
+    for item in sorted(items, key=lambda i: (lookup_rank(i.path), i.path)):
         if isinstance(item, Unreadable):
             bad.append(item)
         elif item.id in chosen:

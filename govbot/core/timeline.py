@@ -31,13 +31,13 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-Path = tuple[str | int, ...]
+from govbot.core.findings import KeyPath
 
 
 class TimelineError(ValueError):
     """The policy's data makes no calendar; ``path`` is the key to point the user at."""
 
-    def __init__(self, message: str, path: Path = ()) -> None:
+    def __init__(self, message: str, path: KeyPath = ()) -> None:
         super().__init__(message)
         self.path = path
 
@@ -52,7 +52,7 @@ def aware(dt: datetime, what: str = "datetime") -> datetime:
     return dt.astimezone(UTC)
 
 
-def zone(name: str, path: Path = ("timezone",)) -> ZoneInfo:
+def zone(name: str, path: KeyPath = ("timezone",)) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError, OSError) as e:
@@ -168,14 +168,14 @@ class Overdue:
     overdue_by: timedelta
 
 
-def _date(value: Any, path: Path) -> date:
+def _date(value: Any, path: KeyPath) -> date:
     try:
         return date.fromisoformat(value)
     except (TypeError, ValueError) as e:
         raise TimelineError(f"{value!r} is not a date; write YYYY-MM-DD", path) from e
 
 
-def _milestone(raw: Any, cycle: str, summit: date, tz: ZoneInfo, path: Path) -> Milestone:
+def _milestone(raw: Any, cycle: str, summit: date, tz: ZoneInfo, path: KeyPath) -> Milestone:
     ident, offset = str(raw["id"]), raw.get("offset_days")
     if (offset is None) == ("date" not in raw):
         raise TimelineError(f"milestone {ident} needs offset_days or date (one of them)", path)
@@ -199,7 +199,7 @@ def _milestone(raw: Any, cycle: str, summit: date, tz: ZoneInfo, path: Path) -> 
     return Milestone(cycle, ident, name, at, allows, forbids, note, tuple(sorted(why.items())))
 
 
-def _cycle(raw: Any, tz: ZoneInfo, path: Path) -> Cycle:
+def _cycle(raw: Any, tz: ZoneInfo, path: KeyPath) -> Cycle:
     guideline = str(raw["guideline"])
     summit = _date(raw["summit"], (*path, "summit"))
     ms: list[Milestone] = []

@@ -21,21 +21,14 @@ from typing import Any, Protocol
 
 import jsonschema_rs
 
-from govbot.core import integrity, policy_links
-from govbot.core.documents import guideline_key, guideline_kind, parse_document
+from govbot.core import integrity, layout, policy_links
+from govbot.core.documents import parse_document
 from govbot.core.findings import Finding, Severity, sort_findings
+from govbot.core.layout import guideline_key, guideline_kind
 from govbot.core.yamlio import DEFAULT_MAX_BYTES, Parsed, parse_bytes
 
 GUIDELINE_SCHEMA = "guideline.schema.json"
 ADDON_SCHEMA = "add-on.schema.json"
-POLICY_SCHEMAS = {
-    "policies/validation.yaml": "policy.schema.json",
-    "policies/rules.yaml": "rules.schema.json",
-    "policies/committee.yaml": "committee.schema.json",
-    "policies/voting.yaml": "voting.schema.json",
-    "policies/timeline.yaml": "timeline.schema.json",
-}
-POLICY_FILE = "policies/validation.yaml"
 
 DEFAULT_SEVERITY = {"integrity.orphan-capability": Severity.NOTICE}
 """Rules that inform rather than block, unless a policy says otherwise."""
@@ -153,8 +146,8 @@ def classify(path: str) -> str | None:
 
     Guidelines count in both layouts: govbot's YAML and the interop JSON.
     """
-    if path in POLICY_SCHEMAS:
-        return POLICY_SCHEMAS[path]
+    if path in layout.POLICY_SCHEMAS:
+        return layout.POLICY_SCHEMAS[path]
     kind = guideline_kind(path)
     if kind == "add-on":
         return ADDON_SCHEMA
@@ -216,10 +209,10 @@ class FindingsCache(Protocol):
 
 
 def policy_from_files(files: Mapping[str, bytes]) -> tuple[ValidationPolicy, Parsed | None]:
-    raw = files.get(POLICY_FILE)
+    raw = files.get(layout.VALIDATION)
     if raw is None:
         return ValidationPolicy(), None
-    parsed = parse_bytes(POLICY_FILE, raw)
+    parsed = parse_bytes(layout.VALIDATION, raw)
     return ValidationPolicy.from_data(parsed.data), parsed
 
 

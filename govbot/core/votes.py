@@ -80,7 +80,7 @@ class Ignored:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Tally:
     state: str  # "held" | "blocked" | "pending" | "passed" | "failed"
     rows: tuple[Row, ...]
     counts: Counts
@@ -104,7 +104,7 @@ def tally(
     head_sha: str | None,
     committee_at: datetime | None = None,
     forge: str | None = None,
-) -> Outcome:
+) -> Tally:
     """The state of one review under ``rule`` (see the module docstring).
 
     ``committee_at`` is the moment whose roster counts: ``now`` for an open
@@ -233,7 +233,7 @@ def tally(
     else:
         who = f"even if the {len(missing)} members who have not voted voted +1, it"
         text = f"Failed: {who if missing else 'everyone has voted and it'} would still need {_needs(needed, rule)}; {so_far}."
-    return Outcome(
+    return Tally(
         state=state,
         rows=tuple(rows),
         counts=Counts(yes, no, abstain),
@@ -249,7 +249,7 @@ def tally(
     )
 
 
-def render_markdown(outcome: Outcome, committee: Committee) -> str:
+def render_markdown(outcome: Tally, committee: Committee) -> str:
     """The vote table for a check run or a Gerrit message (Markdown)."""
     when = f"{_fmt(outcome.decision_from, committee.tz)} ({_fmt(outcome.decision_from, UTC)})"
     deadline = (

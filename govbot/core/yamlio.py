@@ -21,12 +21,11 @@ from typing import Any
 import ryaml
 import yaml
 
-from govbot.core.findings import Finding, Severity
+from govbot.core.findings import Finding, KeyPath, Severity
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 """Largest file govbot reads. The biggest real guideline is ~180 kB."""
 
-Path = tuple[str | int, ...]
 Mark = tuple[int, int]
 
 
@@ -38,14 +37,14 @@ class Parsed:
     text: str | None
     data: Any
     findings: list[Finding] = field(default_factory=list)
-    source_path: Callable[[Path], Path] | None = None
+    source_path: Callable[[KeyPath], KeyPath] | None = None
     """Maps a path in ``data`` to the path in ``text`` when they differ (converted files)."""
 
     @property
     def ok(self) -> bool:
         return self.text is not None and not self.findings
 
-    def locate(self, paths: Iterable[Path]) -> list[Mark]:
+    def locate(self, paths: Iterable[KeyPath]) -> list[Mark]:
         """Line and column of each path (of the key, for mapping entries).
 
         A path that is not in the file (a missing required key) gets the mark
@@ -188,7 +187,7 @@ def _key_of(stripped: str) -> tuple[str, str] | None:
     return stripped[:colon].rstrip(), stripped[colon + 2 :].strip()
 
 
-def index_block(text: str, wanted: Iterable[Path] | None = None) -> dict[Path, Mark] | None:
+def index_block(text: str, wanted: Iterable[KeyPath] | None = None) -> dict[KeyPath, Mark] | None:
     """Marks of every key path in block-style YAML, from one pass over the lines.
 
     About five times cheaper than walking PyYAML's events, which matters
@@ -207,11 +206,11 @@ def index_block(text: str, wanted: Iterable[Path] | None = None) -> dict[Path, M
         return None
 
 
-def _index_block(text: str, prefixes: set[Path] | None) -> dict[Path, Mark]:
+def _index_block(text: str, prefixes: set[KeyPath] | None) -> dict[KeyPath, Mark]:
     # Hot loop (every line of every file with a finding): locals over attributes.
-    marks: dict[Path, Mark] = {(): (1, 1)}
+    marks: dict[KeyPath, Mark] = {(): (1, 1)}
     stack: list[list[Any]] = []  # frames: [indent, path, is_seq, next_index]
-    pending: tuple[Path, int] | None = ((), -1)
+    pending: tuple[KeyPath, int] | None = ((), -1)
     no_skip = 1 << 30
     skip = no_skip  # lines deeper than this continue the previous value
     skip_seq = -1
@@ -251,7 +250,7 @@ def _index_block(text: str, prefixes: set[Path] | None) -> dict[Path, Mark]:
         if frame[2]:
             if not is_dash:
                 raise _Unsupported
-            item: Path = (*frame[1], frame[3])
+            item: KeyPath = (*frame[1], frame[3])
             frame[3] += 1
             rest = stripped[1:].lstrip(" ")
             marks[item] = (lineno, indent + 1 + len(stripped) - len(rest))
@@ -328,7 +327,7 @@ def _second_document(text: str) -> Mark:
 class _Frame:
     __slots__ = ("expect_key", "index", "is_map", "key", "keys", "path")
 
-    def __init__(self, path: Path, is_map: bool) -> None:
+    def __init__(self, path: KeyPath, is_map: bool) -> None:
         self.path = path
         self.is_map = is_map
         self.expect_key = True
@@ -337,13 +336,13 @@ class _Frame:
         self.keys: dict[str, Mark] = {}
 
 
-def scan(text: str, name: str = "") -> tuple[dict[Path, Mark], list[Finding]]:
+def scan(text: str, name: str = "") -> tuple[dict[KeyPath, Mark], list[Finding]]:
     """One pass over PyYAML's C events: the mark of every key path, and problems.
 
     Problems are syntax errors (with PyYAML's mark) and duplicate keys, which
     PyYAML's loader would otherwise silently resolve by keeping the last one.
     """
-    marks: dict[Path, Mark] = {}
+    marks: dict[KeyPath, Mark] = {}
     problems: list[Finding] = []
     stack: list[_Frame] = []
     try:
@@ -363,7 +362,7 @@ def scan(text: str, name: str = "") -> tuple[dict[Path, Mark], list[Finding]]:
             ):
                 continue
             if not stack:
-                child: Path = ()
+                child: KeyPath = ()
                 marks[child] = mark
             else:
                 top = stack[-1]

@@ -85,6 +85,10 @@ class Published:
         return cls(tag, sha, {} if manifest is None else {release.MANIFEST: manifest})
 
 
+class PayloadError(ValueError):
+    """A delivery govbot handles lacks a field it needs (or has it in the wrong type)."""
+
+
 class ForgeError(Exception):
     """A forge call failed. ``retry_after`` (seconds) is set when it is worth retrying."""
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from govbot.core.events import ReviewRef
 from govbot.forges.base import CheckReport, ForgeError, OpenedChange, ProposedChange, Published
-from govbot.snapshots import SnapshotError, read_git, read_tag
+from govbot.repo.snapshots import SnapshotError, read_git, read_tag
 
 
 @dataclass

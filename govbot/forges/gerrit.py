@@ -34,9 +34,9 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from govbot.core.events import ReviewRef
+from govbot.core.layout import GOVERNED_DIRS, is_governed
 from govbot.forges.base import CheckReport, OpenedChange, ProposedChange, Published
 from govbot.forges.gerrit_rest import GerritError, GerritRest, _q
-from govbot.snapshots import GOVERNED_DIRS, is_governed  # the one list of governed dirs
 
 log = logging.getLogger(__name__)
 

@@ -37,6 +37,7 @@ from govbot.core.events import (
     VoteWithdrawn,
     parse_command,
 )
+from govbot.forges import base
 
 ZERO_SHA = "0" * 40
 
@@ -44,7 +45,7 @@ ZERO_SHA = "0" * 40
 _PATCH_SET_HEADER = re.compile(r"^Patch Set \d+:.*$")
 
 
-class PayloadError(ValueError):
+class PayloadError(base.PayloadError):
     """A handled Gerrit event lacks a required field or has one of the wrong type."""
 
 

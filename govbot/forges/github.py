@@ -20,10 +20,10 @@ from github.CheckRun import CheckRun
 from github.Repository import Repository
 
 from govbot.core.events import ReviewRef
+from govbot.core.layout import GOVERNED_DIRS, is_governed
 from govbot.forges.base import Annotation, CheckReport, ForgeError
 from govbot.forges.github_client import DEFAULT_API_URL, GitHubClient, GitHubError
 from govbot.forges.github_releases import GitHubReleases
-from govbot.snapshots import GOVERNED_DIRS, is_governed
 
 log = logging.getLogger(__name__)
 

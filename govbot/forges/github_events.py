@@ -33,6 +33,7 @@ from govbot.core.events import (
     VoteWithdrawn,
     parse_command,
 )
+from govbot.forges import base
 
 # Comment commands that cast a vote: deleting (or editing away) such a comment withdraws it.
 VOTE_COMMANDS = frozenset({"vote"})
@@ -40,7 +41,7 @@ VOTE_COMMANDS = frozenset({"vote"})
 _REVIEW_VOTES = {"approved": 1, "changes_requested": -1}
 
 
-class PayloadError(ValueError):
+class PayloadError(base.PayloadError):
     """A delivery lacks a field govbot needs (or has it in the wrong type)."""
 
 

@@ -21,17 +21,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine
 
 from govbot.core.events import ReviewRef
+from govbot.core.policies import Policies
 from govbot.core.timeline import Timeline
 from govbot.core.validate import SchemaSet
-from govbot.core.yamlio import parse_bytes
 from govbot.forges.base import Forge
-from govbot.service import handlers, voting
-from govbot.service.recording import RecordingForge
-from govbot.store.models import ClockEvent, Review, VoteResultRow, utcnow
+from govbot.forges.recording import RecordingForge
+from govbot.service import voting
+from govbot.service.context import Context, reports_of
+from govbot.store import clock, votes
+from govbot.store.effects import Effects, apply
+from govbot.store.models import utcnow
+from govbot.store.votes import Undecided
 
 log = logging.getLogger("govbot.clock")
 REMINDER_MARKER = "<!-- govbot:reminder -->"
@@ -48,24 +51,7 @@ class Clock:
 
     def claim(self, key: str, kind: str, subject: str, due_at: datetime) -> bool:
         """True for exactly one caller per key, across processes and machines."""
-        values = {
-            "key": key,
-            "kind": kind,
-            "subject": subject[:300],
-            "due_at": due_at,
-            "done_at": self.now(),
-            "done_by": self.name,
-        }
-        table = ClockEvent.__table__  # type: ignore[attr-defined]
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        stmt = (
-            dialect.insert(table)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(table.c.id)
-        )
-        with self.engine.begin() as conn:
-            return conn.execute(stmt).first() is not None
+        return clock.claim(self.engine, key, kind, subject, due_at, self.now(), self.name)
 
     def tick(self) -> list[str]:
         """Do what is due now; returns the keys acted on."""
@@ -74,65 +60,56 @@ class Clock:
             log.info("clock: %s", key)
         return done
 
-    def _open_results(self) -> list[tuple[str, str, datetime | None, str]]:
-        results = VoteResultRow.__table__  # type: ignore[attr-defined]
-        reviews = Review.__table__  # type: ignore[attr-defined]
-        query = (
-            select(
-                results.c.review_key, results.c.state, results.c.earliest_decision, reviews.c.forge
-            )
-            .join(reviews, reviews.c.key == results.c.review_key)
-            .where(and_(results.c.state.in_(["pending", "held"]), reviews.c.state == "open"))
-        )
+    def _undecided(self) -> list[Undecided]:
         with self.engine.connect() as conn:
-            return [
-                (r.review_key, r.state, r.earliest_decision, r.forge) for r in conn.execute(query)
-            ]
+            return votes.undecided(conn)
 
     def _decisions(self) -> Iterator[str]:
         now = self.now()
-        for key, _state, due, forge in self._open_results():
-            if due is None or voting.aware(due) > now:
+        for u in self._undecided():
+            if u.earliest_decision is None or u.earliest_decision > now:
                 continue
-            claim = f"decide:{key}:{voting.aware(due).isoformat()}"
-            if self.claim(claim, "decide", key, voting.aware(due)):
-                self._retally(key, forge)
+            claim = f"decide:{u.review_key}:{u.earliest_decision.isoformat()}"
+            if self.claim(claim, "decide", u.review_key, u.earliest_decision):
+                self._retally(u.review_key, u.forge)
                 yield claim
+
+    def _write(self, effects: Effects, recorder: RecordingForge | None = None) -> None:
+        if recorder is not None:
+            effects.reports += reports_of(recorder)
+        with self.engine.begin() as conn:
+            apply(conn, effects, self.name)
 
     def _retally(self, review_key: str, forge_name: str) -> None:
         forge, dry_run = self.forge_for(forge_name)
         recorder = RecordingForge(forge, dry_run)
-        ctx = handlers.Context(recorder, self.schemas, None, self.name, self.now)
+        ctx = Context(recorder, self.schemas, None, self.name, self.now)
         with self.engine.connect() as reads:
-            effects = handlers.retally(ctx, reads, review_key)
-        with self.engine.begin() as conn:
-            handlers.apply(conn, effects, recorder.posted, forge.name, dry_run, self.name)
+            effects = voting.retally(ctx, reads, review_key)
+        self._write(effects, recorder)
 
     def _timeline(self) -> Timeline | None:
         if self.timeline_files is None:
             return None
-        raw = self.timeline_files().get("policies/timeline.yaml")
-        if raw is None:
-            return None
-        try:
-            return Timeline.from_data(parse_bytes("policies/timeline.yaml", raw).data)
-        except ValueError as e:
-            log.error("clock: the timeline policy is unusable: %s", e)
-            return None
+        policies = Policies.from_files(self.timeline_files())
+        for problem in policies.problems:
+            log.error("clock: %s", problem)
+        return policies.timeline
 
     def _reminders(self) -> Iterator[str]:
         timeline = self._timeline()
         days = timeline.reminder_days if timeline is not None else (1,)
         now = self.now()
-        for key, _state, due, forge_name in self._open_results():
-            if due is None or voting.aware(due) <= now:
+        for u in self._undecided():
+            due = u.earliest_decision
+            if due is None or due <= now:
                 continue
-            left = voting.aware(due) - now
+            left = due - now
             for d in sorted(days):
                 if left <= timedelta(days=d):
-                    claim = f"remind:{key}:{d}d:{voting.aware(due).isoformat()}"
-                    if self.claim(claim, "reminder", key, voting.aware(due)):
-                        self._remind(key, forge_name, voting.aware(due), d)
+                    claim = f"remind:{u.review_key}:{d}d:{due.isoformat()}"
+                    if self.claim(claim, "reminder", u.review_key, due):
+                        self._remind(u.review_key, u.forge, due, d)
                         yield claim
                     break
 
@@ -143,15 +120,7 @@ class Clock:
         repo, number = rest.rsplit("#", 1)
         body = f"The vote on this change can be decided from {due:%Y-%m-%d %H:%M} UTC (in {days} day(s) or less)."
         recorder.upsert_comment(ReviewRef(forge_part, repo, number), REMINDER_MARKER, body)
-        with self.engine.begin() as conn:
-            handlers.apply(
-                conn,
-                handlers.Effects(audit=[("reminded", review_key, {"due": due.isoformat()})]),
-                recorder.posted,
-                forge.name,
-                dry_run,
-                self.name,
-            )
+        self._write(Effects(audit=[("reminded", review_key, {"due": due.isoformat()})]), recorder)
 
     def _milestones(self) -> Iterator[str]:
         timeline = self._timeline()
@@ -163,15 +132,6 @@ class Clock:
                 continue
             claim = f"milestone:{m.cycle}:{m.id}"
             if self.claim(claim, "milestone", m.cycle, m.at):
-                audit = [
-                    (
-                        "milestone-passed",
-                        m.cycle,
-                        {"milestone": m.id, "name": m.name, "at": m.at.isoformat()},
-                    )
-                ]
-                with self.engine.begin() as conn:
-                    handlers.apply(
-                        conn, handlers.Effects(audit=audit), [], "clock", True, self.name
-                    )
+                detail = {"milestone": m.id, "name": m.name, "at": m.at.isoformat()}
+                self._write(Effects(audit=[("milestone-passed", m.cycle, detail)]))
                 yield claim

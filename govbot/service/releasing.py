@@ -12,18 +12,18 @@ release never makes a second tag or release.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, desc, select
+from sqlalchemy import Connection
 
 from govbot.core import release
 from govbot.core.events import ChangeMerged, CommentCommand
+from govbot.core.policies import Policies
 from govbot.forges.base import Forge, ForgeError, ProposedChange
-from govbot.service import voting
-from govbot.store.models import CheckResultRow, VoteResultRow
-
-if TYPE_CHECKING:  # handlers imports this module
-    from govbot.service.handlers import Context, Effects
+from govbot.service.context import Context
+from govbot.service.registry import handles
+from govbot.service.voting import plain
+from govbot.store import checks, reviews, votes
+from govbot.store.effects import Effects
 
 ERROR_MARKER = "<!-- govbot:release -->"
 REQUEST_MARKER = "<!-- govbot:release-request -->"
@@ -48,6 +48,7 @@ def parse_request(args: tuple[str, ...]) -> tuple[str, list[str], str | None]:
     return release_id, supersede, base
 
 
+@handles(CommentCommand, command="release")
 def on_release_request(
     event: CommentCommand, ctx: Context, conn: Connection, effects: Effects
 ) -> None:
@@ -58,13 +59,14 @@ def on_release_request(
     redelivered or repeated request finds the change already open.
     """
     ref = event.review
-    review = voting.review_row(conn, ref.key)
+    effects.audit.append((type(event).__name__, ref.key, plain(event)))
+    review = reviews.get(conn, ref.key)
     try:
         release_id, supersede, base = parse_request(event.args)
         base = base or (review.base_ref if review is not None else None) or event.base_ref
         base = base or DEFAULT_BASE
         files = ctx.forge.read_files(ref.repo, base)
-        committee = voting.policies_from(files).committee
+        committee = Policies.from_files(files).committee
         at = event.at or ctx.now()
         member = committee.member_for(ref.forge, event.author, at)
         if member is None or not committee.may(member, "prepare-release"):
@@ -117,15 +119,10 @@ def _refuse(ctx: Context, event: CommentCommand, why: str, effects: Effects) -> 
     )
 
 
+@handles(ChangeMerged)
 def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effects) -> None:
     ref = event.review
-    checks = CheckResultRow.__table__  # type: ignore[attr-defined]
-    base = conn.execute(
-        select(checks.c.base_sha)
-        .where(checks.c.review_key == ref.key)
-        .order_by(desc(checks.c.created_at))
-        .limit(1)
-    ).scalar()
+    base = checks.latest_base(conn, ref.key)
     merged_at = event.merge_sha or event.base_ref
     if base is None:
         return  # never checked: not a change govbot judged
@@ -134,8 +131,8 @@ def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effe
     )
     if not released:
         return
-    results = VoteResultRow.__table__  # type: ignore[attr-defined]
-    vote = conn.execute(select(results.c.state).where(results.c.review_key == ref.key)).scalar()
+    result = votes.get(conn, ref.key)
+    vote = result.state if result is not None else None
     if vote != "passed":
         body = f"{', '.join(released)} merged without a passed vote (the vote is {vote or 'missing'}): not published. Chairs, please decide."
         ctx.forge.upsert_comment(ref, ERROR_MARKER, body, head_sha=merged_at)

@@ -9,20 +9,24 @@ decided when the change is checked, from the paths it touches and its diff.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, desc, select
+from sqlalchemy import Connection
 
-from govbot.core.diff import Change
 from govbot.core.events import CommentCommand, Event, ReviewRef, VoteCast, VoteWithdrawn
-from govbot.core.policy import Committee, VoteClass, VotingPolicy
-from govbot.core.votes import Ballot, Outcome, render_markdown, tally
-from govbot.core.yamlio import parse_bytes
+from govbot.core.policies import Policies
+from govbot.core.policy import Committee, VoteClass
+from govbot.core.votes import Ballot, Tally, render_markdown, tally
 from govbot.forges.base import CheckReport
-from govbot.store.models import BallotRow, CheckResultRow, Review, utcnow
+from govbot.service.context import Context
+from govbot.service.registry import handles
+from govbot.store import ballots as stored_ballots
+from govbot.store import checks, reviews
+from govbot.store.effects import Effects
+from govbot.store.models import utcnow
+from govbot.store.reviews import ReviewUpdate
+from govbot.store.votes import VoteResult
 
 VOTE_CHECK = "govbot/vote"
 HELP_MARKER = "<!-- govbot:help -->"
@@ -40,29 +44,8 @@ CONCLUSIONS = {
     "held": "pending",
 }
 VOTE_WORDS = {"+1": 1, "1": 1, "-1": -1, "0": 0}
-
-
-@dataclass(frozen=True)
-class Policies:
-    committee: Committee
-    voting: VotingPolicy
-
-
-def policies_from(files: Mapping[str, bytes]) -> Policies:
-    """The committee and voting policy of a snapshot (defaults when a file is absent)."""
-
-    def load(path: str) -> Any:
-        raw = files.get(path)
-        return parse_bytes(path, raw).data if raw is not None else None
-
-    return Policies(
-        Committee.from_data(load("policies/committee.yaml")),
-        VotingPolicy.from_data(load("policies/voting.yaml")),
-    )
-
-
-def classify(policies: Policies, paths: Iterable[str], changes: Iterable[Change]) -> VoteClass:
-    return policies.voting.classify(list(paths), list(changes))
+KNOWN_ONLY_BY_VOTE = datetime(1970, 1, 1, tzinfo=UTC)
+"""The update time of a review known only by a vote so far: any real state wins over it."""
 
 
 def ballots_for(event: Event, head_sha: str | None) -> tuple[list[Ballot], bool]:
@@ -97,64 +80,120 @@ def ballots_for(event: Event, head_sha: str | None) -> tuple[list[Ballot], bool]
     return [], False
 
 
-def stored_ballots(conn: Connection, review_key: str) -> list[Ballot]:
-    table = BallotRow.__table__  # type: ignore[attr-defined]
-    rows = conn.execute(
-        select(table).where(table.c.review_key == review_key).order_by(table.c.at, table.c.id)
-    ).all()
-    return [
-        Ballot(r.forge, r.account, r.kind, r.value, aware(r.at), r.head_sha, r.source) for r in rows
-    ]
+@handles(VoteCast, VoteWithdrawn, CommentCommand)
+def on_ballot(
+    event: VoteCast | VoteWithdrawn | CommentCommand,
+    ctx: Context,
+    conn: Connection,
+    effects: Effects,
+) -> None:
+    """Record the ballot; re-tally when the change is known, with the base branch's policies."""
+    key = event.review.key
+    review = reviews.get(conn, key)
+    if review is not None and review.state != "open":
+        effects.audit.append(("vote-on-closed-review-ignored", key, plain(event)))
+        return
+    head = review.head_sha if review is not None else None
+    cast, unknown = ballots_for(event, head)
+    effects.audit.append((type(event).__name__, key, plain(event)))
+    if unknown:
+        ctx.forge.upsert_comment(event.review, HELP_MARKER, COMMAND_HELP, head_sha=head or "")
+    effects.ballots += [(key, b) for b in cast]
+    if review is None or review.head_sha is None:
+        effects.reviews.append(ReviewUpdate(event.review, KNOWN_ONLY_BY_VOTE))
+        return
+    policies = Policies.from_files(ctx.forge.read_files(review.repo, review.base_ref or "HEAD"))
+    class_name = checks.vote_class_of(conn, key, review.head_sha)
+    ballots = stored_ballots.for_review(conn, key) + cast
+    tally_and_post(
+        ctx, event.review, review.head_sha, review.opened_at, policies, class_name, ballots, effects
+    )
 
 
-def ballot_values(review_key: str, b: Ballot) -> dict[str, Any]:
-    return {
-        "review_key": review_key,
-        "forge": b.forge,
-        "account": b.account,
-        "kind": b.kind,
-        "value": b.value,
-        "source": b.source,
-        "head_sha": b.head_sha,
-        "at": b.at,
-    }
-
-
-def vote_class_of(conn: Connection, review_key: str, head_sha: str | None) -> str | None:
-    table = CheckResultRow.__table__  # type: ignore[attr-defined]
-    query = select(table.c.vote_class).where(table.c.review_key == review_key)
-    if head_sha:
-        query = query.where(table.c.head_sha == head_sha)
-    return conn.execute(query.order_by(desc(table.c.created_at)).limit(1)).scalar()
-
-
-def review_row(conn: Connection, review_key: str) -> Any:
-    table = Review.__table__  # type: ignore[attr-defined]
-    return conn.execute(select(table).where(table.c.key == review_key)).first()
+def retally(ctx: Context, conn: Connection, review_key: str) -> Effects:
+    """Tally a known review again (the clock, when a deadline passes)."""
+    effects = Effects()
+    review = reviews.get(conn, review_key)
+    if review is None or review.state != "open" or review.head_sha is None:
+        return effects
+    policies = Policies.from_files(ctx.forge.read_files(review.repo, review.base_ref or "HEAD"))
+    class_name = checks.vote_class_of(conn, review.key, review.head_sha)
+    tally_and_post(
+        ctx,
+        review.ref,
+        review.head_sha,
+        review.opened_at,
+        policies,
+        class_name,
+        stored_ballots.for_review(conn, review.key),
+        effects,
+    )
+    return effects
 
 
 def evaluate(
-    policies: Policies, class_name: str | None, ballots: list[Ballot], review: Any, now: datetime
-) -> tuple[VoteClass, Outcome]:
+    policies: Policies,
+    class_name: str | None,
+    ballots: list[Ballot],
+    forge: str,
+    head_sha: str | None,
+    opened_at: datetime | None,
+    now: datetime,
+) -> tuple[VoteClass, Tally]:
     vote_class = (
         next((c for c in policies.voting.classes if c.name == class_name), None)
         or policies.voting.default
     )
-    opened = aware(review.opened_at) if review.opened_at is not None else now
     outcome = tally(
         ballots,
         policies.committee,
         vote_class.rule,
         now,
-        opened,
-        review.head_sha,
-        forge=review.forge,
+        opened_at or now,
+        head_sha,
+        forge=forge,
     )
     return vote_class, outcome
 
 
+def tally_and_post(
+    ctx: Context,
+    ref: ReviewRef,
+    head_sha: str,
+    opened_at: datetime | None,
+    policies: Policies,
+    class_name: str | None,
+    ballots: list[Ballot],
+    effects: Effects,
+) -> None:
+    """Tally, post the ``govbot/vote`` result, and remember both."""
+    vote_class, outcome = evaluate(
+        policies, class_name, ballots, ref.forge, head_sha, opened_at, ctx.now()
+    )
+    posted = vote_report(ref, head_sha, vote_class, outcome, policies.committee)
+    ctx.forge.post_check(posted)
+    effects.vote_results.append(
+        VoteResult(
+            ref.key,
+            head_sha,
+            vote_class.name,
+            outcome.state,
+            outcome.earliest_decision,
+            posted.summary,
+            utcnow(),
+        )
+    )
+    effects.audit.append(
+        (
+            "tallied",
+            ref.key,
+            {"state": outcome.state, "class": vote_class.name, "explanation": outcome.explanation},
+        )
+    )
+
+
 def vote_report(
-    ref: ReviewRef, head_sha: str, vote_class: VoteClass, outcome: Outcome, committee: Committee
+    ref: ReviewRef, head_sha: str, vote_class: VoteClass, outcome: Tally, committee: Committee
 ) -> CheckReport:
     title = f"{outcome.state}: {outcome.explanation}"[:255]
     summary = f"Vote class **{vote_class.name}**.\n\n" + render_markdown(outcome, committee)
@@ -163,6 +202,10 @@ def vote_report(
     )
 
 
-def aware(at: datetime) -> datetime:
-    """SQLite hands datetimes back without their zone; they were stored in UTC."""
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+def plain(event: Any) -> dict[str, Any]:
+    """An event's fields for the audit log (the review is the log entry's subject)."""
+    return {
+        k: (v.isoformat() if isinstance(v, datetime) else v)
+        for k, v in vars(event).items()
+        if k != "review"
+    }

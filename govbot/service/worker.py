@@ -10,7 +10,6 @@ operators (``govbot deliveries``) and never block the others.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -23,36 +22,20 @@ from sqlalchemy import Engine
 
 from govbot.core.events import Event
 from govbot.core.validate import FindingsCache, SchemaSet
-from govbot.forges.base import Forge, ForgeError
-from govbot.service import handlers
-from govbot.service.recording import RecordingForge
+from govbot.forges import registry
+from govbot.forges.base import Forge, ForgeError, PayloadError
+from govbot.forges.recording import RecordingForge
+from govbot.service.context import Context, reports_of
+from govbot.service.dispatch import handle
 from govbot.store import inbox
+from govbot.store.effects import Effects, apply
 from govbot.store.models import utcnow
 
 log = logging.getLogger("govbot.worker")
 
 
-class Unreadable(Exception):
+class UnreadableDelivery(Exception):
     """The delivery cannot be understood; retrying will not help."""
-
-
-def normalise(source: str, event: str, body: bytes) -> list[Event] | None:
-    try:
-        payload = json.loads(body)
-    except ValueError as e:
-        raise Unreadable(f"body is not JSON: {e}") from e
-    try:
-        if source == "github":
-            from govbot.forges import github_events
-
-            return github_events.normalise(event, payload)
-        if source == "gerrit":
-            from govbot.forges import gerrit_events
-
-            return gerrit_events.normalise(payload)
-    except ValueError as e:  # the adapters' PayloadError
-        raise Unreadable(str(e)) from e
-    raise Unreadable(f"unknown source {source!r}")
 
 
 @dataclass
@@ -80,7 +63,7 @@ class Worker:
         except inbox.LeaseLost:
             log.warning("delivery %s: lease lost, another worker owns it now", claimed.id)
             return "lease-lost"
-        except Unreadable as e:
+        except UnreadableDelivery as e:
             log.error("delivery %s parked: %s", claimed.id, e)
             return inbox.fail(self.engine, claimed, f"unreadable: {e}", max_attempts=0)
         except ForgeError as e:
@@ -105,7 +88,12 @@ class Worker:
             )
 
     def _process(self, claimed: inbox.Claimed) -> str:
-        events = normalise(claimed.source, claimed.event, claimed.body)
+        try:
+            events: list[Event] | None = registry.events_of(
+                claimed.source, claimed.event, claimed.body
+            )
+        except PayloadError as e:
+            raise UnreadableDelivery(str(e)) from e
         if events is None:
             with self.engine.begin() as conn:
                 inbox.finish(
@@ -117,14 +105,15 @@ class Worker:
             return "ignored"
         forge, dry_run = self.forge_for(claimed.source)
         recorder = RecordingForge(forge, dry_run)
-        ctx = handlers.Context(recorder, self.schemas, self.cache, self.worker_id, self.now)
-        effects = handlers.Effects()
+        ctx = Context(recorder, self.schemas, self.cache, self.worker_id, self.now)
+        effects = Effects()
         with self.engine.connect() as reads:
             for event in events:
-                effects.merge(handlers.handle(event, ctx, reads))
+                effects.merge(handle(event, ctx, reads))
             reads.rollback()
+        effects.reports += reports_of(recorder)
         with self.engine.begin() as conn:
-            handlers.apply(conn, effects, recorder.posted, forge.name, dry_run, self.worker_id)
+            apply(conn, effects, self.worker_id)
             inbox.finish(conn, claimed)
         return "done"
 

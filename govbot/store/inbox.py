@@ -22,12 +22,12 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, and_, desc, func, or_, select, update
 
-from govbot.store.models import Delivery, utcnow
+from govbot.store.models import utcnow
+from govbot.store.tables import deliveries as T
+from govbot.store.tables import insert
 
-T = Delivery.__table__  # type: ignore[attr-defined]
 DEFAULT_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 
@@ -52,42 +52,13 @@ def record(
     conn: Connection, source: str, delivery_id: str, event: str, action: str | None, body: bytes
 ) -> bool:
     """Store a delivery; False when it was already stored (a redelivery)."""
-    values = {
-        "source": source,
-        "delivery_id": delivery_id,
-        "event": event,
-        "action": action,
-        "body": body,
-        "received_at": utcnow(),
-        "status": "queued",
-        "attempts": 0,
-        "available_at": utcnow(),
-    }
-    dialect = conn.dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = (
-            postgresql.insert(T)
-            .values(**values)
-            .on_conflict_do_nothing(constraint="uq_deliveries_source_delivery")
-        )
-    elif dialect == "sqlite":
-        stmt = (
-            sqlite.insert(T)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
-        )
-    else:
-        stmt = insert(T).values(**values)
-    # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING
-    return conn.execute(stmt.returning(T.c.id)).first() is not None
+    return record_many(conn, [(source, delivery_id, event, action, body)])[0]
 
 
 @cache
 def _insert_statement(dialect_name: str) -> Any:
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
     return (
-        dialect.insert(T)
+        insert(dialect_name, T)
         .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
         .returning(T.c.source, T.c.delivery_id)
     )
@@ -218,8 +189,25 @@ def requeue(engine: Engine, delivery_ids: Sequence[int]) -> int:
 
 
 def counts(engine: Engine) -> dict[str, int]:
-    from sqlalchemy import func
-
     with engine.connect() as conn:
         rows = conn.execute(select(T.c.status, func.count()).group_by(T.c.status)).all()
     return {status: int(n) for status, n in rows}
+
+
+def recent(engine: Engine, status: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest deliveries (without their bodies), for operators."""
+    query = select(
+        T.c.id,
+        T.c.source,
+        T.c.event,
+        T.c.action,
+        T.c.status,
+        T.c.attempts,
+        T.c.last_error,
+        T.c.received_at,
+    )
+    if status:
+        query = query.where(T.c.status == status)
+    with engine.connect() as conn:
+        rows = conn.execute(query.order_by(desc(T.c.id)).limit(limit)).all()
+    return [dict(r._mapping) for r in rows]

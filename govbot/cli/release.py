@@ -1,8 +1,7 @@
 """``govbot release``: approve a draft on a branch, write release notes, publish assets.
 
-Registered from govbot.cli with ``add_command(sub)``; the decisions live in
-:mod:`govbot.core.release` (pure), this module only reads and writes files
-and runs git. ``prepare`` commits on a new branch so the release goes through
+The decisions live in :mod:`govbot.core.release` (pure); this module only
+reads and writes files and runs git. ``prepare`` commits on a new branch so the release goes through
 the same review as any change (``govbot check`` judges it), and it refuses a
 dirty tree so the commit holds the release and nothing else. git runs with
 explicit argument lists, never through a shell. Exit codes: 0 done,
@@ -17,26 +16,22 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from govbot.cli.common import EXIT_FINDINGS, EXIT_OK, CliError
 from govbot.core import release
-from govbot.core.release import ReleaseError
 from govbot.core.rules import predecessors, split_key
-from govbot.forges.base import Forge, ForgeError
-from govbot.snapshots import SnapshotError, read_directory
+from govbot.forges.base import Forge
+from govbot.repo.snapshots import read_directory
 
-EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
+EXIT_MISMATCH = EXIT_FINDINGS
 MANIFEST = release.MANIFEST
 
 
-class CliError(Exception):
-    """Bad input or an unusable repo; the message is for the user (exit 2)."""
-
-
-def add_command(sub: Any) -> None:
+def add_commands(sub: Any) -> None:
     p = sub.add_parser("release", help="approve a draft guideline, its notes and published assets")
     actions = p.add_subparsers(dest="release_action", required=True, metavar="ACTION")
 
@@ -49,31 +44,31 @@ def add_command(sub: Any) -> None:
     pr.add_argument("--repo", default=".", help="governance repo (default: .)")
     pr.add_argument("--branch", help="branch to commit on (default: release/ID)")
     pr.add_argument("--no-branch", action="store_true", help="only write the files, never commit")
-    pr.set_defaults(func=_guarded(cmd_prepare))
+    pr.set_defaults(func=cmd_prepare)
 
     n = actions.add_parser("notes", help="release notes: ID compared with its predecessor")
     n.add_argument("id")
     n.add_argument("--repo", default=".", help="governance repo (default: .)")
-    n.set_defaults(func=_guarded(cmd_notes))
+    n.set_defaults(func=cmd_notes)
 
     a = actions.add_parser("assets", help="write the published files of ID and manifest.json")
     a.add_argument("id")
     a.add_argument("--repo", default=".", help="governance repo (default: .)")
     a.add_argument("-o", "--output", required=True, metavar="DIR")
-    a.set_defaults(func=_guarded(cmd_assets))
+    a.set_defaults(func=cmd_assets)
 
     v = actions.add_parser("verify", help="check published assets against manifest.json and repo")
     v.add_argument("id")
     v.add_argument("--assets", metavar="DIR", help="a downloaded copy (default: the forge's)")
     v.add_argument("--repo", default=".", help="governance repo for --assets (default: .)")
     _forge_arguments(v)
-    v.set_defaults(func=_guarded(cmd_verify))
+    v.set_defaults(func=cmd_verify)
 
     pu = actions.add_parser("publish", help="tag COMMIT as ID and publish its release and assets")
     pu.add_argument("id")
     pu.add_argument("--commit", required=True, help="the merged release commit (a full sha)")
     _forge_arguments(pu)
-    pu.set_defaults(func=_guarded(cmd_publish))
+    pu.set_defaults(func=cmd_publish)
 
 
 def _forge_arguments(p: argparse.ArgumentParser) -> None:
@@ -259,7 +254,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 def _forge(args: argparse.Namespace) -> tuple[Forge, bool]:
     """The forge from the environment (credentials never on the command line)."""
-    from govbot.service.config import forge_factory
+    from govbot.forges.registry import forge_factory
 
     forge, dry_run = forge_factory()(args.forge)
     if dry_run and args.forge != "dry-run":
@@ -273,30 +268,3 @@ def _project(args: argparse.Namespace, dry_run: bool) -> str:
     if dry_run:
         return "local"
     raise CliError("which repository? give --project (org/repo on GitHub, the Gerrit project)")
-
-
-def _guarded(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Release errors exit 2 with their message, whichever entry point ran the command."""
-
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return cmd(args)
-        except (CliError, ReleaseError, SnapshotError, ForgeError) as e:
-            print(f"govbot: {e}", file=sys.stderr)
-        except OSError as e:
-            print(f"govbot: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
-        return EXIT_USAGE
-
-    return run
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``govbot release ...`` on its own: ``main(["release", "notes", "2020.06"])``."""
-    parser = argparse.ArgumentParser(prog="govbot")
-    add_command(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """``govbot site build OUT``: write the static guideline site (see govbot.core.site).
 
-Registered from govbot.cli with ``add_command(sub)``. The output directory must
+The output directory must
 be new or empty unless ``--force``: writing into a directory that holds other
 files would mix an old site with the new one, or overwrite something that was
 never a site. Exit codes: 0 written (unreadable guidelines are reported, not
@@ -14,18 +14,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from govbot.cli import default_repo
+from govbot.cli.common import EXIT_OK, CliError, repo_arg
 from govbot.core import site
-from govbot.snapshots import SnapshotError, read_directory
-
-EXIT_OK, EXIT_USAGE = 0, 2
+from govbot.repo.snapshots import read_directory
 
 
-class SiteError(Exception):
-    """The site cannot be written; the message is for the user."""
-
-
-def add_command(sub: Any) -> None:
+def add_commands(sub: Any) -> None:
     p = sub.add_parser("site", help="a static website of the guidelines and their test lists")
     site_sub = p.add_subparsers(dest="site_command", required=True, metavar="ACTION")
     b = site_sub.add_parser("build", help="write the site into a new or empty directory")
@@ -40,29 +34,21 @@ def add_command(sub: Any) -> None:
 def write_site(out: Path, files: dict[str, bytes], force: bool = False) -> None:
     """Write files under out, refusing a non-empty out without force."""
     if out.exists() and not out.is_dir():
-        raise SiteError(f"{out}: exists and is not a directory")
+        raise CliError(f"{out}: exists and is not a directory")
     if out.is_dir() and any(out.iterdir()) and not force:
-        raise SiteError(f"{out}: not empty (use --force to write into it anyway)")
+        raise CliError(f"{out}: not empty (use --force to write into it anyway)")
     root = out.resolve()
     for rel, data in files.items():
         target = (root / rel).resolve()
         if not target.is_relative_to(root):  # the core never does this; never trust it to
-            raise SiteError(f"refusing to write {rel!r} outside {out}")
+            raise CliError(f"refusing to write {rel!r} outside {out}")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    repo = Path(args.repo) if args.repo else default_repo()
-    try:
-        files, unreadable = site.build_site(read_directory(repo))
-        write_site(Path(args.out), files, args.force)
-    except (SiteError, SnapshotError) as e:
-        print(f"govbot: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as e:
-        print(f"govbot: {e.filename or args.out}: {e.strerror or e}", file=sys.stderr)
-        return EXIT_USAGE
+    files, unreadable = site.build_site(read_directory(repo_arg(args.repo)))
+    write_site(Path(args.out), files, args.force)
     pages = sum(1 for p in files if p.endswith(".html"))
     lists = sum(1 for p in files if p.endswith(".txt"))
     documents = sum(1 for p in files if p.endswith(".json"))

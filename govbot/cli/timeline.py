@@ -1,9 +1,5 @@
 """``govbot timeline``: where the process cycle stands, what is due, what is allowed now.
 
-Registered from govbot.cli with ``add_command(sub)``; kept in its own module so
-the calendar can grow (reminders, acknowledgement reports) without crowding
-cli.py, and importable without it (``python -m govbot.timeline_cli``).
-
 ``--at`` exists because a calendar is only testable, and only explainable to a
 committee ("could we still change the criteria last Tuesday?"), when the
 instant it is judged at can be chosen. Exit codes: 0 shown, 2 usage error or a
@@ -20,22 +16,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from govbot import bundled
+from govbot.cli.common import EXIT_OK, CliError, repo_arg
 from govbot.core.findings import Finding
+from govbot.core.layout import TIMELINE as TIMELINE_FILE
 from govbot.core.timeline import Due, Milestone, Timeline, TimelineError, format_local
 from govbot.core.validate import ValidationPolicy, validate_parsed
 from govbot.core.yamlio import parse_bytes
+from govbot.repo import bundled
 
-TIMELINE_FILE = "policies/timeline.yaml"
 TIMELINE_SCHEMA = "timeline.schema.json"
-EXIT_OK, EXIT_USAGE = 0, 2
 
 
-class PolicyError(Exception):
+class PolicyError(CliError):
     """The timeline policy cannot be used; the message says where and why."""
 
 
-def add_command(sub: Any) -> None:
+def add_commands(sub: Any) -> None:
     p = sub.add_parser(
         "timeline", help="where the process cycle stands: milestones, deadlines, what is allowed"
     )
@@ -62,12 +58,6 @@ def instant(value: str) -> datetime:
             f"{value!r} has no timezone; add one, e.g. {example}Z or {example}+02:00"
         )
     return dt
-
-
-def default_repo() -> Path:
-    """The current directory when it holds policies/, else the bundled data."""
-    cwd = Path.cwd()
-    return cwd if (cwd / "policies").is_dir() else bundled.root()
 
 
 def _located(findings: Sequence[Finding]) -> str:
@@ -194,29 +184,12 @@ def render_text(t: Timeline, data: dict[str, Any]) -> str:
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
-    try:
-        t, source = load_timeline(Path(args.repo) if args.repo else default_repo())
-    except PolicyError as e:
-        print(f"govbot: {e}", file=sys.stderr)
-        return EXIT_USAGE
+    t, source = load_timeline(repo_arg(args.repo))
     if args.horizon < 0:
-        print("govbot: --horizon is a number of days, 0 or more", file=sys.stderr)
-        return EXIT_USAGE
+        raise CliError("--horizon is a number of days, 0 or more")
     data = report(t, source, args.at or datetime.now(UTC), args.horizon)
     if args.format == "json":
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(render_text(t, data))
     return EXIT_OK
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``govbot timeline ...`` on its own: ``main(["timeline", "--at", "2027-03-01T12:00Z"])``."""
-    parser = argparse.ArgumentParser(prog="govbot")
-    add_command(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

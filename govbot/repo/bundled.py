@@ -8,12 +8,14 @@ effect at once; a wheel carries copies under ``govbot/_bundled/``.
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
 from govbot.core.validate import SchemaSet
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]  # govbot/
 
 
 def root() -> Path:
@@ -35,3 +37,9 @@ def schema_set() -> SchemaSet:
             for p in sorted(schemas_dir().glob("*.json"))
         }
     )
+
+
+def local_repo(environ: Mapping[str, str] = os.environ) -> Path:
+    """The clone dry-run mode and the served site read: GOVBOT_REPO_PATH, else the bundled data's
+    repo (this checkout, or the wheel's copy)."""
+    return Path(environ.get("GOVBOT_REPO_PATH") or root())

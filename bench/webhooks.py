@@ -359,7 +359,7 @@ def main(args: argparse.Namespace) -> int:
         )
         return 2
     source, body = payload()
-    with server("govbot.bench_webhooks:bare_app", {}) as port:
+    with server("bench.webhooks:bare_app", {}) as port:
         results = [measure(BARE, port, body, seconds, concurrency)]
     if database in ("sqlite", "both"):
         results.append(run_stored("govbot, SQLite", sqlite_inbox(), body, seconds, concurrency))
@@ -368,20 +368,3 @@ def main(args: argparse.Namespace) -> int:
             run_stored("govbot, PostgreSQL", postgres_inbox(url), body, seconds, concurrency)
         )
     return report(results, seconds, concurrency, source, body)
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The options of ``govbot bench webhooks``."""
-    p.add_argument("--duration", type=float, default=5.0, help="seconds per measured run")
-    p.add_argument("--concurrency", type=int, default=32, help="keep-alive connections")
-    p.add_argument(
-        "--database",
-        choices=["sqlite", "postgres", "both"],
-        help="default: both if PostgreSQL answers",
-    )
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="python -m govbot.bench_webhooks")
-    add_arguments(parser)
-    raise SystemExit(main(parser.parse_args()))

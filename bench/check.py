@@ -15,11 +15,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from govbot import bundled
-from govbot.bench import Files, best_of, govbot_cold, governed_files, synthetic
-from govbot.cache import DiskCache
+from bench.validate import Files, best_of, govbot_cold, governed_files, synthetic
 from govbot.core.check import check
 from govbot.core.yamlio import parse_bytes
+from govbot.repo import bundled
+from govbot.repo.cache import DiskCache
 
 EDITED = "guidelines/next.yaml"
 ANCHOR = b"description: List supported versions of the Compute API"

@@ -14,33 +14,25 @@ cannot make govbot read anything outside the repo.
 from __future__ import annotations
 
 import os
-import re
-import stat
 import subprocess
 from pathlib import Path
 
-# Both layouts: govbot's own YAML, and openstack/interop's top-level JSON
-# (govbot must also check the history of the real interop repo).
-GOVERNED: tuple[re.Pattern[str], ...] = (
-    re.compile(r"(?:guidelines|guidelines/add-ons|policies)/[^/]+\.yaml"),
-    re.compile(r"(?:\d{4}\.\d{2}|next)\.json"),
-    re.compile(r"add-ons/[a-z][a-z0-9_-]*\.(?:\d{4}\.\d{2}|next)\.json"),
-)
-
-# The only directories a governed path can live in ("" is the top level).
-GOVERNED_DIRS = ("", "add-ons", "guidelines", "guidelines/add-ons", "policies")
+from govbot.core.layout import GOVERNED_DIRS, is_governed
+from govbot.repo.files import RepoError, read_regular, real_dir
 
 # Regular files only: 120000 (symlink) and 160000 (submodule) are skipped.
 _FILE_MODES = (b"100644", b"100755")
 
 
-class SnapshotError(Exception):
+class SnapshotError(RepoError):
     """The revision or directory cannot be read; the message is for the user (exit 2)."""
 
 
-def is_governed(path: str) -> bool:
-    """Whether a repo-relative POSIX path is one govbot validates (full match, exact depth)."""
-    return any(p.fullmatch(path) for p in GOVERNED)
+def _read(root: Path, rel: str) -> bytes:
+    try:
+        return read_regular(root, rel)
+    except RepoError as e:
+        raise SnapshotError(str(e)) from e
 
 
 def read_directory(root: Path) -> dict[str, bytes]:
@@ -50,7 +42,7 @@ def read_directory(root: Path) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for rel_dir in GOVERNED_DIRS:
         directory = root.joinpath(*rel_dir.split("/")) if rel_dir else root
-        if rel_dir and not _real_dir(root, rel_dir):
+        if rel_dir and not real_dir(root, rel_dir):
             continue
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
@@ -59,31 +51,8 @@ def read_directory(root: Path) -> dict[str, bytes]:
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             if is_governed(rel) and entry.is_file(follow_symlinks=False):
-                files[rel] = _read_no_follow(entry.path, rel)
+                files[rel] = _read(root, rel)
     return files
-
-
-def _real_dir(root: Path, rel_dir: str) -> bool:
-    """True if every component of rel_dir under root is a directory and not a symlink."""
-    path = root
-    for part in rel_dir.split("/"):
-        path = path / part
-        try:
-            if not stat.S_ISDIR(path.lstat().st_mode):
-                return False
-        except OSError:
-            return False
-    return True
-
-
-def _read_no_follow(path: str, rel: str) -> bytes:
-    """Read a file, refusing a symlink swapped in after the directory was listed."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        with os.fdopen(fd, "rb") as f:
-            return f.read()
-    except OSError as e:
-        raise SnapshotError(f"{rel}: {e.strerror}") from e
 
 
 def _git(repo: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:

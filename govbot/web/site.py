@@ -8,13 +8,12 @@ from govbot.core.site, so the live site and ``govbot site build`` agree.
 Files are read on each request (an edited guideline shows at once), but a
 file is parsed again only when its mtime or size changed. An id is checked
 against a strict pattern before any path is built from it, and symlinks are
-never followed, as in govbot.snapshots: a request cannot read outside the repo.
+never followed (govbot.repo.files): a request cannot read outside the repo.
 """
 
 from __future__ import annotations
 
 import os
-import stat
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -24,12 +23,9 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from govbot.core import mustpass, render, site
-from govbot.core.documents import guideline_kind
-from govbot.snapshots import is_governed
+from govbot.core.layout import GOVERNED_DIRS, guideline_candidates, guideline_kind
+from govbot.repo.files import open_regular, real_dir
 
-# Where guideline files live, in the order an id is looked up (as govbot.repo does).
-_CANDIDATES = ("guidelines/{}.yaml", "guidelines/add-ons/{}.yaml", "{}.json", "add-ons/{}.json")
-_DIRS = ("guidelines", "guidelines/add-ons", "", "add-ons")
 _TRUE, _FALSE = {"true", "1", "yes", "y", "on"}, {"false", "0", "no", "n", "off"}
 
 LIVE_LINKS = site.Links(
@@ -52,16 +48,11 @@ class GuidelineCache:
 
     def load(self, rel: str) -> site.Loaded | None:
         """The guideline in a repo-relative file; None if it is missing or not a regular file."""
-        if not _real_dir(self.root, rel.rpartition("/")[0]):
-            return None
         try:
-            fd = os.open(self.root / rel, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            fd, st = open_regular(self.root, rel)
         except OSError:
             return None
         with os.fdopen(fd, "rb") as f:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                return None
             key = (st.st_mtime_ns, st.st_size)
             with self._lock:
                 hit = self._entries.get(rel)
@@ -86,17 +77,16 @@ class GuidelineCache:
         """The file defining an id (the first in lookup order), None if there is none."""
         if not site.is_safe_id(guideline_id):
             return None
-        for pattern in _CANDIDATES:
-            rel = pattern.format(guideline_id)
-            if is_governed(rel) and guideline_kind(rel) and (found := self.load(rel)):
+        for rel in guideline_candidates(guideline_id):
+            if found := self.load(rel):
                 return found
         return None
 
     def all(self) -> list[site.Loaded]:
         """Every guideline file of the repo, for the index."""
         out: list[site.Loaded] = []
-        for rel_dir in _DIRS:
-            if not _real_dir(self.root, rel_dir):
+        for rel_dir in GOVERNED_DIRS:
+            if not real_dir(self.root, rel_dir):
                 continue
             try:
                 names = sorted(e.name for e in os.scandir(self.root / rel_dir))
@@ -104,22 +94,9 @@ class GuidelineCache:
                 continue
             for name in names:
                 rel = f"{rel_dir}/{name}" if rel_dir else name
-                if is_governed(rel) and guideline_kind(rel) and (found := self.load(rel)):
+                if guideline_kind(rel) and (found := self.load(rel)):
                     out.append(found)
         return out
-
-
-def _real_dir(root: Path, rel_dir: str) -> bool:
-    """Whether rel_dir is a directory under root reached through no symlink."""
-    path = root
-    for part in [p for p in rel_dir.split("/") if p]:
-        path = path / part
-        try:
-            if not stat.S_ISDIR(path.lstat().st_mode):
-                return False
-        except OSError:
-            return False
-    return True
 
 
 def _problem(status: int, detail: str) -> JSONResponse:

@@ -29,11 +29,11 @@ import jsonschema
 import yaml
 from referencing import Registry, Resource
 
-from govbot import bundled
-from govbot.cache import DiskCache
 from govbot.core.validate import classify, validate_files
 from govbot.core.yamlio import parse_bytes
-from govbot.snapshots import read_directory
+from govbot.repo import bundled
+from govbot.repo.cache import DiskCache
+from govbot.repo.snapshots import read_directory
 
 Files = dict[str, bytes]
 _ID_LINE = re.compile(rb"^id:[ \t]*(['\"]?)([^'\"\r\n]*?)\1[ \t]*$", re.MULTILINE)

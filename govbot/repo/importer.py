@@ -18,11 +18,11 @@ from pathlib import Path
 
 import ryaml
 
-from govbot import bundled
 from govbot.core.documents import load_json
 from govbot.core.findings import Finding, Severity
 from govbot.core.interop import interop_schema_of, to_govbot, to_interop
 from govbot.core.yamlio import DEFAULT_MAX_BYTES, decode, dump
+from govbot.repo import bundled
 
 GUIDELINE_NAME = re.compile(r"^(\d{4}\.\d{2}|next)\.json$")
 ADDON_NAME = re.compile(r"^[a-z][a-z0-9_-]*\.(\d{4}\.\d{2}|next)\.json$")

@@ -19,13 +19,12 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from govbot import bundled
+from govbot.core.policies import Policies
 from govbot.core.votes import Ballot, tally
-from govbot.service import voting
-from govbot.snapshots import read_directory
-from govbot.store import migrate
+from govbot.repo import bundled
+from govbot.repo.snapshots import read_directory
+from govbot.store import migrate, tables
 from govbot.store.db import make_engine
-from govbot.store.models import BallotRow, Review
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -44,27 +43,26 @@ def seed(engine: Engine, reviews: int, votes: int, accounts: list[str]) -> None:
         for n in range(votes)
     ]  # fmt: skip
     with engine.begin() as conn:
-        conn.execute(Review.__table__.insert(), review_rows)  # type: ignore[attr-defined]
-        conn.execute(BallotRow.__table__.insert(), ballot_rows)  # type: ignore[attr-defined]
+        conn.execute(tables.reviews.insert(), review_rows)
+        conn.execute(tables.ballots.insert(), ballot_rows)
 
 
 def load(engine: Engine) -> tuple[list[Any], dict[str, list[Ballot]]]:
-    reviews = Review.__table__  # type: ignore[attr-defined]
-    ballots = BallotRow.__table__  # type: ignore[attr-defined]
+    reviews, ballots = tables.reviews, tables.ballots
     by_review: dict[str, list[Ballot]] = defaultdict(list)
     with engine.connect() as conn:
         open_reviews = list(conn.execute(select(reviews).where(reviews.c.state == "open")))
         for r in conn.execute(select(ballots).order_by(ballots.c.at, ballots.c.id)):
             by_review[r.review_key].append(
                 Ballot(
-                    r.forge, r.account, r.kind, r.value, voting.aware(r.at), r.head_sha, r.source
+                    r.forge, r.account, r.kind, r.value, tables.aware(r.at), r.head_sha, r.source
                 )
             )
     return open_reviews, by_review
 
 
 def run(engine: Engine, label: str, reviews: int, votes: int, repeat: int) -> tuple[float, float]:
-    policies = voting.policies_from(read_directory(bundled.root()))
+    policies = Policies.from_files(read_directory(bundled.root()))
     accounts = [m.github for m in policies.committee.members if m.github] + [
         f"user{i}" for i in range(20)
     ]

@@ -1,0 +1,97 @@
+"""Where a governance repo keeps what govbot governs: the one definition.
+
+Two layouts are read alike, because govbot must judge the history of repos
+that predate it:
+
+* govbot's own: ``guidelines/<id>.yaml``, ``guidelines/add-ons/<id>.yaml`` and
+  ``policies/<name>.yaml``;
+* openstack/interop's: ``<YYYY.MM|next>.json`` at the top level and
+  ``add-ons/<name>.<YYYY.MM|next>.json``.
+
+Everything that asks "is this file governed?", "is it a guideline, and of
+which kind?", "where would guideline X be?" or "which schema does this policy
+file follow?" asks this module, so a new layout or a new draft name is one
+edit here. Pure: it names paths, it never touches a disk.
+"""
+
+from __future__ import annotations
+
+import re
+
+_DATE_OR_NEXT = r"(?:\d{4}\.\d{2}|next)"
+
+GOVBOT_GUIDELINE = re.compile(r"guidelines/[^/]+\.yaml")
+GOVBOT_ADDON = re.compile(r"guidelines/add-ons/[^/]+\.yaml")
+INTEROP_GUIDELINE = re.compile(_DATE_OR_NEXT + r"\.json")
+INTEROP_ADDON = re.compile(r"add-ons/[a-z][a-z0-9_-]*\." + _DATE_OR_NEXT + r"\.json")
+POLICY = re.compile(r"policies/[^/]+\.yaml")
+
+# The only directories a governed path can live in ("" is the top level).
+GOVERNED_DIRS = ("", "add-ons", "guidelines", "guidelines/add-ons", "policies")
+
+# Where guideline ``<id>`` is looked for, in this order; the first that exists wins.
+GUIDELINE_CANDIDATES = (
+    "guidelines/{}.yaml",
+    "guidelines/add-ons/{}.yaml",
+    "{}.json",
+    "add-ons/{}.json",
+)
+# The same order as patterns, to rank files that define the same id.
+_RANK = (GOVBOT_GUIDELINE, GOVBOT_ADDON, INTEROP_GUIDELINE, INTEROP_ADDON)
+
+POLICY_SCHEMAS = {
+    "policies/validation.yaml": "policy.schema.json",
+    "policies/rules.yaml": "rules.schema.json",
+    "policies/committee.yaml": "committee.schema.json",
+    "policies/voting.yaml": "voting.schema.json",
+    "policies/timeline.yaml": "timeline.schema.json",
+}
+VALIDATION = "policies/validation.yaml"
+RULES = "policies/rules.yaml"
+COMMITTEE = "policies/committee.yaml"
+VOTING = "policies/voting.yaml"
+TIMELINE = "policies/timeline.yaml"
+
+
+def guideline_kind(path: str) -> str | None:
+    """'guideline' or 'add-on' for a guideline file in either layout, else None."""
+    if GOVBOT_ADDON.fullmatch(path) or INTEROP_ADDON.fullmatch(path):
+        return "add-on"
+    if GOVBOT_GUIDELINE.fullmatch(path) or INTEROP_GUIDELINE.fullmatch(path):
+        return "guideline"
+    return None
+
+
+def is_policy(path: str) -> bool:
+    return POLICY.fullmatch(path) is not None
+
+
+def is_governed(path: str) -> bool:
+    """Whether a repo-relative POSIX path is one govbot reads (full match, exact depth)."""
+    return guideline_kind(path) is not None or is_policy(path)
+
+
+def guideline_key(path: str) -> str:
+    """The id a guideline file must carry: its file name without extension."""
+    name = path.rsplit("/", 1)[-1]
+    return name.removesuffix(".yaml").removesuffix(".json")
+
+
+def guideline_candidates(guideline_id: str) -> list[str]:
+    """The paths that could hold ``guideline_id``, in lookup order (none for a bad id)."""
+    if not guideline_id or "/" in guideline_id or guideline_id.startswith("."):
+        return []
+    return [
+        path
+        for path in (c.format(guideline_id) for c in GUIDELINE_CANDIDATES)
+        if guideline_kind(path) is not None
+    ]
+
+
+def lookup_rank(path: str) -> int:
+    """Where a guideline file stands in lookup order: of two with one id, the lower wins."""
+    return next((i for i, p in enumerate(_RANK) if p.fullmatch(path)), len(_RANK))
+
+
+def is_addon_path(path: str) -> bool:
+    return guideline_kind(path) == "add-on"

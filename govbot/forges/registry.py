@@ -1,0 +1,74 @@
+"""The forges govbot knows, by name: the one place that switches on "github" or "gerrit".
+
+Each forge contributes a normaliser (payload -> govbot events) and a
+constructor from the environment. Credentials only ever come from the
+environment (or files it names), and nothing here logs them. With no
+credentials for a forge, govbot runs in dry-run mode against a local clone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from govbot.core.events import Event
+from govbot.forges.base import Forge, PayloadError
+from govbot.forges.dryrun import DryRunForge
+from govbot.repo.bundled import local_repo
+
+FORGES = ("github", "gerrit")
+
+
+def normalise(source: str, event: str, payload: Any) -> list[Event] | None:
+    """govbot's events for one delivery; None when govbot does not handle it.
+
+    PayloadError when a handled delivery lacks what govbot needs. Imports are
+    lazy: the receiver and the worker load only the forge they are handed.
+    """
+    if source == "github":
+        from govbot.forges import github_events
+
+        return github_events.normalise(event, payload)
+    if source == "gerrit":
+        from govbot.forges import gerrit_events
+
+        return gerrit_events.normalise(payload)
+    raise PayloadError(f"unknown source {source!r}")
+
+
+def events_of(source: str, event: str, body: bytes) -> list[Event] | None:
+    """:func:`normalise` of a stored raw body."""
+    try:
+        payload = json.loads(body)
+    except ValueError as e:
+        raise PayloadError(f"body is not JSON: {e}") from e
+    return normalise(source, event, payload)
+
+
+def _from_env(source: str, environ: Mapping[str, str]) -> Forge | None:
+    if source == "github":
+        from govbot.forges.github import GitHubForge
+
+        return GitHubForge.from_env(environ)
+    if source == "gerrit":
+        from govbot.forges.gerrit import GerritForge
+
+        return GerritForge.from_env(environ)
+    return None
+
+
+def forge_factory(environ: Mapping[str, str] = os.environ) -> Callable[[str], tuple[Forge, bool]]:
+    """source -> (forge, dry_run). Real forges are built once and reused."""
+    forges: dict[str, tuple[Forge, bool]] = {}
+
+    def forge_for(source: str) -> tuple[Forge, bool]:
+        if source not in forges:
+            real = _from_env(source, environ)
+            forges[source] = (
+                (real, False) if real is not None else (DryRunForge(local_repo(environ)), True)
+            )
+        return forges[source]
+
+    return forge_for

@@ -1,0 +1,49 @@
+"""What handling an event changes in the database, written in one transaction.
+
+A handler does its slow work (reading the forge, checking, posting) with no
+transaction open and returns :class:`Effects`; the worker then writes them
+with :func:`apply` in the same transaction that marks the delivery done. A
+crash between the two replays the event: forge posts are updated in place,
+and the database never holds half an outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection
+
+from govbot.core.votes import Ballot
+from govbot.store import audit, ballots, checks, reports, reviews, votes
+
+
+@dataclass
+class Effects:
+    reviews: list[reviews.ReviewUpdate] = field(default_factory=list)
+    checks: list[checks.CheckRecord] = field(default_factory=list)
+    ballots: list[tuple[str, Ballot]] = field(default_factory=list)  # (review key, ballot)
+    vote_results: list[votes.VoteResult] = field(default_factory=list)
+    reports: list[reports.Report] = field(default_factory=list)
+    audit: list[audit.Entry] = field(default_factory=list)
+
+    def merge(self, other: Effects) -> None:
+        self.reviews += other.reviews
+        self.checks += other.checks
+        self.ballots += other.ballots
+        self.vote_results += other.vote_results
+        self.reports += other.reports
+        self.audit += other.audit
+
+
+def apply(conn: Connection, effects: Effects, actor: str) -> None:
+    for change in effects.reviews:
+        reviews.update(conn, change)
+    for check in effects.checks:
+        checks.record(conn, check)
+    for report in effects.reports:
+        reports.record(conn, report)
+    for review_key, ballot in effects.ballots:
+        ballots.add(conn, review_key, ballot)
+    for result in effects.vote_results:
+        votes.record(conn, result)
+    audit.append(conn, actor, effects.audit)
