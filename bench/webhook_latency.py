@@ -187,6 +187,15 @@ class TimedForge:
     def changed_files(self, review: ReviewRef) -> list[str]:
         return self.forge.changed_files(review)
 
+    def default_branch(self, repo: str) -> str:
+        return self.forge.default_branch(repo)
+
+    def resolve(self, repo: str, rev: str) -> str:
+        return self.forge.resolve(repo, rev)
+
+    def account_id(self, login: str) -> str | None:
+        return self.forge.account_id(login)
+
     def post_check(self, report: CheckReport) -> str:
         if report.name == CHECK_NAME:
             self.marks.first("checked")

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from govbot.core.events import (
+    Actor,
     ChangeAbandoned,
     ChangeMerged,
     ChangeProposed,
@@ -87,7 +88,7 @@ def test_merged_abandoned_restored() -> None:
     def at(name: str) -> datetime:
         return datetime.fromtimestamp(load(name)["eventCreatedOn"], tz=UTC)
 
-    merged = ChangeMerged(REVIEW, "master", "c" * 40, at=at("change-merged"))
+    merged = ChangeMerged(REVIEW, "master", "c" * 40, at=at("change-merged"), head_sha=R2)
     assert normalise(load("change-merged")) == [merged]
     assert normalise(load("change-abandoned")) == [
         ChangeAbandoned(REVIEW, at=at("change-abandoned"))
@@ -107,10 +108,11 @@ def test_merged_without_new_rev() -> None:
 def test_label_change_is_a_vote_and_the_comment_a_command() -> None:
     at = datetime.fromtimestamp(1750000200, tz=UTC)
     vote, command = normalise(load("comment-added-vote")) or []
-    assert vote == VoteCast(REVIEW, "bob", 1, "label:Code-Review", at, R2)
+    label = "label:Code-Review"
+    assert vote == VoteCast(REVIEW, Actor("bob"), 1, label, at, R2, source_id=label)
     assert isinstance(command, CommentCommand)
     assert (command.author, command.command, command.args) == (
-        "bob",
+        Actor("bob"),
         "vote",
         ("+1", "looks", "right"),
     )
@@ -159,9 +161,11 @@ def test_govbots_own_comments_are_ignored() -> None:
 
 def test_deleted_vote_is_withdrawn() -> None:
     at = datetime.fromtimestamp(1750000250, tz=UTC)
-    assert normalise(load("vote-deleted")) == [
-        VoteWithdrawn(REVIEW, "bob", "label:Code-Review", at)
-    ]
+    label = "label:Code-Review"
+    [withdrawn] = normalise(load("vote-deleted")) or []
+    assert withdrawn == VoteWithdrawn(
+        REVIEW, Actor("bob"), label, at, by=withdrawn.by, source_id=label
+    )
 
 
 def test_deleted_vote_on_another_label_is_nothing() -> None:
@@ -174,7 +178,7 @@ def test_removed_reviewer_with_a_vote_withdraws_it() -> None:
     event = load("vote-deleted")
     event["type"] = "reviewer-deleted"
     [withdrawn] = normalise(event) or []
-    assert isinstance(withdrawn, VoteWithdrawn) and withdrawn.voter == "bob"
+    assert isinstance(withdrawn, VoteWithdrawn) and withdrawn.voter == Actor("bob")
 
 
 def test_new_tag_is_pushed_and_other_refs_are_not() -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from govbot.core.events import (
+    Actor,
     ChangeAbandoned,
     ChangeMerged,
     ChangeProposed,
@@ -81,9 +82,26 @@ def pr(action: str, **pull: Any) -> dict[str, Any]:
     return payload("pull_request", action, {"number": 7, "pull_request": fields})
 
 
-def review(action: str, state: str) -> dict[str, Any]:
-    fields = {"state": state, "user": {"login": "bob"}, "submitted_at": AT, "commit_id": HEAD_SHA}
-    return payload("pull_request_review", action, {"pull_request": {"number": 7}, "review": fields})
+BOB, CAROL = Actor("bob", "202"), Actor("carol", "303")
+
+
+def user(actor: Actor) -> dict[str, Any]:
+    return {"login": actor.login, "id": int(actor.id)}
+
+
+def review(action: str, state: str, sender: Actor = BOB) -> dict[str, Any]:
+    fields = {
+        "id": 55,
+        "state": state,
+        "user": user(BOB),
+        "submitted_at": AT,
+        "commit_id": HEAD_SHA,
+    }
+    return payload(
+        "pull_request_review",
+        action,
+        {"pull_request": {"number": 7}, "review": fields, "sender": user(sender)},
+    )
 
 
 def comment(action: str, body: str, on_pr: bool = True, **extra: Any) -> dict[str, Any]:
@@ -91,7 +109,8 @@ def comment(action: str, body: str, on_pr: bool = True, **extra: Any) -> dict[st
     if on_pr:
         url = "https://api.github.com/repos/org/gov/pulls/7"
         issue["pull_request"] = {"url": url, "html_url": url, "diff_url": url, "patch_url": url}
-    fields = {"id": 321, "body": body, "user": {"login": "carol"}, "updated_at": AT}
+    fields = {"id": 321, "body": body, "user": user(CAROL), "updated_at": AT}
+    extra.setdefault("sender", user(CAROL))
     return payload("issue_comment", action, {"issue": issue, "comment": fields, **extra})
 
 
@@ -123,6 +142,7 @@ def test_examples_map_to_events() -> None:
             title="Update the README with new information.",
             url="https://github.com/Codertocat/Hello-World/pull/2",
             at=datetime(2019, 5, 15, 15, 20, 33, tzinfo=UTC),
+            governed_branch="master",
         )
     ]
     [updated] = normalise("pull_request", examples("pull_request", "synchronize")[0]) or []
@@ -136,7 +156,13 @@ def test_examples_map_to_events() -> None:
     assert normalise("pull_request", examples("pull_request", "labeled")[0]) is None
     assert normalise("pull_request_review", examples("pull_request_review", "submitted")[0]) == []
     assert normalise("pull_request_review", examples("pull_request_review", "dismissed")[0]) == [
-        VoteWithdrawn(HELLO, voter="Codertocat", source="review")
+        VoteWithdrawn(
+            HELLO,
+            voter=Actor("Codertocat", "21031067"),
+            source="review",
+            by=Actor("Codertocat", "21031067"),
+            source_id="237895671",
+        )
     ]
     for p in examples("issue_comment"):  # all on plain issues
         assert normalise("issue_comment", p) is None
@@ -183,6 +209,7 @@ def test_pull_request_lifecycle() -> None:
         "title": "Add 2024.06",
         "url": "https://github.com/org/gov/pull/7",
         "at": datetime(2024, 5, 1, 12, 0, tzinfo=UTC),  # updated_at orders late deliveries
+        "governed_branch": "main",
     }
     for action in ("opened", "reopened", "ready_for_review"):
         assert normalise("pull_request", pr(action)) == [ChangeProposed(**change)]
@@ -196,7 +223,7 @@ def test_pull_request_lifecycle() -> None:
     merged = pr("closed", merged=True, merge_commit_sha="e" * 40)
     at = change["at"]
     assert normalise("pull_request", merged) == [
-        ChangeMerged(GOV, base_ref="main", merge_sha="e" * 40, at=at)
+        ChangeMerged(GOV, base_ref="main", merge_sha="e" * 40, at=at, head_sha=HEAD_SHA)
     ]
     assert normalise("pull_request", pr("closed", merged=False)) == [ChangeAbandoned(GOV, at=at)]
     assert normalise("pull_request", pr("labeled")) is None
@@ -205,25 +232,33 @@ def test_pull_request_lifecycle() -> None:
 @pytest.mark.parametrize(("state", "value"), [("approved", 1), ("changes_requested", -1)])
 def test_reviews_are_votes(state: str, value: int) -> None:
     assert normalise("pull_request_review", review("submitted", state)) == [
-        VoteCast(GOV, voter="bob", value=value, source="review", at=WHEN, head_sha=HEAD_SHA)
+        VoteCast(GOV, BOB, value, "review", at=WHEN, head_sha=HEAD_SHA, source_id="55")
     ]
 
 
 def test_a_review_comment_is_not_a_vote_and_a_dismissal_withdraws() -> None:
     assert normalise("pull_request_review", review("submitted", "commented")) == []
     assert normalise("pull_request_review", review("dismissed", "dismissed")) == [
-        VoteWithdrawn(GOV, voter="bob", source="review")
+        VoteWithdrawn(GOV, BOB, "review", by=BOB, source_id="55")
     ]
+    # a maintainer dismissing bob's review: the event says so, and the worker refuses it
+    [other] = normalise("pull_request_review", review("dismissed", "dismissed", CAROL)) or []
+    assert isinstance(other, VoteWithdrawn) and (other.voter, other.by) == (BOB, CAROL)
     assert normalise("pull_request_review", review("edited", "approved")) is None
 
 
 def test_comment_commands() -> None:
     assert normalise("issue_comment", comment("created", "Nice.\n/vote +1 looks right")) == [
-        CommentCommand(GOV, "carol", "vote", ("+1", "looks", "right"), "321", WHEN, "main")
+        CommentCommand(
+            GOV, CAROL, "vote", ("+1", "looks", "right"), "321", WHEN, "main", CAROL, "main"
+        )
     ]
     assert normalise("issue_comment", comment("edited", "/hold")) == [
-        CommentCommand(GOV, "carol", "hold", (), "321", WHEN, "main")
+        CommentCommand(GOV, CAROL, "hold", (), "321", WHEN, "main", CAROL, "main")
     ]
+    # bob edits carol's comment into a vote: the author stays carol, the editor is bob
+    [edited] = normalise("issue_comment", comment("edited", "/vote +1", sender=user(BOB))) or []
+    assert isinstance(edited, CommentCommand) and (edited.author, edited.by) == (CAROL, BOB)
     assert normalise("issue_comment", comment("created", "just chatting")) == []
     assert normalise("issue_comment", comment("created", "/vote +1", on_pr=False)) is None
 
@@ -232,20 +267,22 @@ def test_a_release_request_may_come_from_a_plain_issue() -> None:
     """Chairs ask for a release on a tracking issue; it targets the default branch."""
     request = comment("created", "Time to cut it.\n/release 2024.06", on_pr=False)
     assert normalise("issue_comment", request) == [
-        CommentCommand(GOV, "carol", "release", ("2024.06",), "321", WHEN, "main")
+        CommentCommand(GOV, CAROL, "release", ("2024.06",), "321", WHEN, "main", CAROL, "main")
     ]
     assert normalise("issue_comment", comment("edited", "/release 2024.06", on_pr=False)) is None
 
 
 def test_deleting_or_editing_away_a_vote_comment_withdraws_the_vote() -> None:
     assert normalise("issue_comment", comment("deleted", "/vote +1")) == [
-        VoteWithdrawn(GOV, voter="carol", source="comment")
+        VoteWithdrawn(GOV, CAROL, "comment", by=CAROL, source_id="321")
     ]
+    [by_bob] = normalise("issue_comment", comment("deleted", "/vote -1", sender=user(BOB))) or []
+    assert isinstance(by_bob, VoteWithdrawn) and by_bob.by == BOB
     assert normalise("issue_comment", comment("deleted", "unrelated")) == []  # keep carol's vote
     assert normalise("issue_comment", comment("deleted", "/hold")) == []
     edited = comment("edited", "changed my mind", changes={"body": {"from": "/vote +1"}})
     assert normalise("issue_comment", edited) == [
-        VoteWithdrawn(GOV, voter="carol", source="comment", at=WHEN)
+        VoteWithdrawn(GOV, CAROL, "comment", at=WHEN, by=CAROL, source_id="321")
     ]
 
 

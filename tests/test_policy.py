@@ -62,8 +62,14 @@ def test_default_committee_loads() -> None:
     chairs = [m.name for m in c.members if "chair" in m.roles]
     assert len(chairs) == 2
     assert c.roles_that_may("hold") == ("chair",) == c.roles_that_may("release")
-    alice = c.member_for("github", "chair-alice", datetime(2025, 1, 1, tzinfo=UTC))
+    alice = c.member_for("github", "1000001", datetime(2025, 1, 1, tzinfo=UTC))
     assert alice is not None and c.may(alice, "hold") and c.may(alice, "release")
+    # identity is the account id: the login alone, or a login with another id, is nobody
+    assert c.member_for("github", "chair-alice", datetime(2025, 1, 1, tzinfo=UTC)) is None
+    member, standing = c.entry_for(
+        "github", "9999", datetime(2025, 1, 1, tzinfo=UTC), "Chair-Alice"
+    )
+    assert member is None and "account 1000001 is theirs" in standing
 
 
 def policy() -> VotingPolicy:
@@ -92,9 +98,9 @@ def test_status_change_to_required_is_a_new_required_capability() -> None:
     assert [c.kind for c in changes] == ["capability.status"]
     vc = policy().classify(["guidelines/next.yaml"], changes)
     assert vc.name == "new-required-capability"
-    # the reverse move (required -> advisory) is not
+    # the reverse move (required -> advisory) is not that, nor is it ever editorial
     back = diff_guideline("next", head, base)
-    assert policy().classify(["guidelines/next.yaml"], back).name == "editorial"
+    assert policy().classify(["guidelines/next.yaml"], back).name == "guideline-change"
 
 
 def test_approval_is_a_release() -> None:
@@ -103,12 +109,16 @@ def test_approval_is_a_release() -> None:
     cut = diff_guideline("2025.03", None, {"status": "approved"})  # a release cut from next
     assert policy().classify(["guidelines/2025.03.yaml"], cut).name == "release"
     review = diff_guideline("next", {"status": "draft"}, {"status": "review"})
-    assert policy().classify(["guidelines/next.yaml"], review).name == "editorial"
+    assert policy().classify(["guidelines/next.yaml"], review).name == "guideline-change"
 
 
-def test_anything_else_is_editorial() -> None:
+def test_a_flag_is_never_editorial_and_wording_is() -> None:
     flag = Change("next", "test.flag", ("capabilities", "c", "tests", "t", "flagged"), None, {})
-    vc = policy().classify(["guidelines/next.yaml", "README.md"], [flag])
+    assert policy().classify(["guidelines/next.yaml", "README.md"], [flag]).name == (
+        "guideline-change"
+    )
+    words = Change("next", "capability.field", ("capabilities", "c", "description"), "a", "b")
+    vc = policy().classify(["guidelines/next.yaml", "README.md"], [words])
     assert vc.name == "editorial" and vc.rule.stale_on_change is False
     assert (vc.rule.quorum, vc.rule.of, vc.rule.strict, vc.rule.min_days_open) == (
         2,
@@ -139,28 +149,30 @@ def test_terms_are_honoured() -> None:
     c = Committee.from_data(
         {
             "members": [
-                {"name": "Old", "github": "Old-One", "roles": ["member"], "term": {"until": "2024-12-31"}},
-                {"name": "New", "gerrit": "new", "roles": ["member"], "term": {"from": "2025-01-01"}},
-                {"name": "Back", "github": "back", "roles": ["member"], "term": {"from": "2020-01-01", "until": "2021-12-31"}},
-                {"name": "Back", "github": "back", "roles": ["chair"], "term": {"from": "2024-01-01"}},
+                {"name": "Old", "github": "Old-One", "github_id": 11, "roles": ["member"], "term": {"until": "2024-12-31"}},
+                {"name": "New", "gerrit": "new", "gerrit_id": "12", "roles": ["member"], "term": {"from": "2025-01-01"}},
+                {"name": "Back", "github": "back", "github_id": 13, "roles": ["member"], "term": {"from": "2020-01-01", "until": "2021-12-31"}},
+                {"name": "Back", "github": "back", "github_id": 13, "roles": ["chair"], "term": {"from": "2024-01-01"}},
             ]
         }
     )  # fmt: skip
     eve = datetime(2024, 12, 31, 23, 59, tzinfo=UTC)
-    assert c.member_for("github", "old-one", eve) is not None  # GitHub ignores case
-    assert c.member_for("github", "old-one", eve + timedelta(minutes=1)) is None
-    assert c.entry_for("github", "old-one", eve + timedelta(days=1))[1] == "term ended"
+    assert c.member_for("github", "11", eve) is not None
+    assert c.member_for("github", "11", eve + timedelta(minutes=1)) is None
+    assert c.entry_for("github", "11", eve + timedelta(days=1))[1] == "term ended"
     # terms are UTC days: 19:30 in New York on New Year's Eve is already 2025 in UTC
     ny_eve = datetime(2024, 12, 31, 19, 30, tzinfo=timezone(timedelta(hours=-5)))
-    assert c.member_for("github", "old-one", ny_eve) is None
-    assert c.member_for("gerrit", "new", ny_eve) is not None
-    assert c.member_for("gerrit", "New", ny_eve) is None  # Gerrit usernames keep their case
-    assert c.entry_for("gerrit", "new", eve) == (c.members[1], "term not started")
-    back = c.member_for("github", "back", datetime(2025, 6, 1, tzinfo=UTC))
+    assert c.member_for("github", "11", ny_eve) is None
+    assert c.member_for("gerrit", "12", ny_eve) is not None
+    assert c.entry_for("gerrit", "12", eve) == (c.members[1], "term not started")
+    back = c.member_for("github", "13", datetime(2025, 6, 1, tzinfo=UTC))
     assert back is not None and back.roles == ("chair",)
-    assert c.entry_for("github", "back", datetime(2023, 1, 1, tzinfo=UTC))[1] == "term not started"
-    assert c.member_for("github", "nobody", eve) is None
-    assert c.entry_for("github", "nobody", eve) == (None, "not on the committee")
+    assert c.entry_for("github", "13", datetime(2023, 1, 1, tzinfo=UTC))[1] == "term not started"
+    assert c.member_for("github", "99", eve) is None
+    assert c.entry_for("github", "99", eve) == (None, "not on the committee")
+    # a login names nobody: not Old's (even in another case), not New's
+    assert c.member_for("github", "old-one", eve) is None
+    assert c.member_for("github", "99", eve, login="old-one") is None
 
 
 def test_missing_and_wrong_optional_keys() -> None:

@@ -17,7 +17,7 @@ from govbot.repo.snapshots import read_directory
 from govbot.store.models import AuditEntry, ReportRow
 from tests.conftest import REPO
 from tests.fakes.github_schema import minimal_payload
-from tests.test_vote_scenario import T0, Bot, approve, iso, pull
+from tests.test_vote_scenario import T0, Bot, approve, github_user, iso, pull
 
 KEY = "github:governance/guidelines#7"
 
@@ -112,7 +112,8 @@ def test_a_release_merged_without_a_passed_vote_is_not_published(
 def request(login: str, body: str, number: int = 3) -> dict[str, Any]:
     """A comment on a plain tracking issue of a repository whose default branch is main."""
     return minimal_payload("issue_comment", "created", {
-        "comment": {"id": 900 + number, "body": body, "user": {"login": login}, "created_at": iso(T0), "updated_at": iso(T0)},
+        "comment": {"id": 900 + number, "body": body, "user": github_user(login), "created_at": iso(T0), "updated_at": iso(T0)},
+        "sender": github_user(login),
         "issue": {"number": number},
         "repository": {"full_name": "governance/guidelines", "default_branch": "main"},
     })  # fmt: skip
@@ -145,6 +146,7 @@ def test_a_chair_asks_for_a_release_and_govbot_opens_the_change(
             "url": "dry-run:change:governance/guidelines:release/2021.01",
             "created": True,
             "by": "chair-alice",
+            "by_id": "1000001",  # the requester is judged by their account id
         }
     ]
     [(repo, title, body)] = posted(engine, "change")

@@ -26,7 +26,7 @@ from tests.conftest import REPO
 from tests.fakes.gerrit_server import FakeGerrit, running
 from tests.fakes.github_schema import minimal_payload
 from tests.fakes.github_server import TOKEN, FakeGitHub, github_server
-from tests.test_vote_scenario import SECRET, T0, Bot, iso
+from tests.test_vote_scenario import GERRIT_IDS, SECRET, T0, Bot, github_user, iso
 from webhooks.signatures import sign_github
 
 PROJECT = "governance/guidelines"
@@ -56,6 +56,8 @@ def gerrit() -> Iterator[FakeGerrit]:
     with running() as fake:
         fake.add_commit(PROJECT, BASE, read_directory(REPO), branch="main")
         fake.add_change(PROJECT, 5, "d" * 40, {}, branch="main")  # where the chair asks
+        fake.heads[PROJECT] = "main"
+        fake.accounts.update(GERRIT_IDS)
         yield fake
 
 
@@ -147,24 +149,26 @@ def gh() -> Iterator[FakeGitHub]:
 
 def pull_event(action: str, pull: dict[str, Any], at: Any, **extra: Any) -> dict[str, Any]:
     fields = {"number": pull["number"], "title": pull["title"], "updated_at": iso(at),
-              "user": {"login": "govbot[bot]"}, "base": {"ref": "main", "sha": pull["base"]},
+              "user": {"login": "govbot[bot]", "id": 9000}, "base": {"ref": "main", "sha": pull["base"]},
               "head": {"ref": pull["head_ref"], "sha": pull["head"]}, **extra}  # fmt: skip
     return minimal_payload("pull_request", action, {
-        "number": pull["number"], "pull_request": fields, "repository": {"full_name": PROJECT},
+        "number": pull["number"], "pull_request": fields, "repository": {"full_name": PROJECT, "default_branch": "main"},
     })  # fmt: skip
 
 
 def review(login: str, pull: dict[str, Any], at: Any) -> dict[str, Any]:
     return minimal_payload("pull_request_review", "submitted", {
-        "review": {"state": "approved", "user": {"login": login}, "commit_id": pull["head"], "submitted_at": iso(at)},
+        "review": {"id": int(at.timestamp()), "state": "approved", "user": github_user(login), "commit_id": pull["head"], "submitted_at": iso(at)},
+        "sender": github_user(login),
         "pull_request": {"number": pull["number"]},
-        "repository": {"full_name": PROJECT},
+        "repository": {"full_name": PROJECT, "default_branch": "main"},
     })  # fmt: skip
 
 
 def request_on_issue(login: str, at: Any) -> dict[str, Any]:
     return minimal_payload("issue_comment", "created", {
-        "comment": {"id": int(at.timestamp()), "body": REQUEST, "user": {"login": login}, "created_at": iso(at), "updated_at": iso(at)},
+        "comment": {"id": int(at.timestamp()), "body": REQUEST, "user": github_user(login), "created_at": iso(at), "updated_at": iso(at)},
+        "sender": github_user(login),
         "issue": {"number": 3},
         "repository": {"full_name": PROJECT, "default_branch": "main"},
     })  # fmt: skip

@@ -25,11 +25,12 @@ from sqlalchemy import select
 from govbot.core.yamlio import dump, parse_bytes
 from govbot.forges.dryrun import DryRunForge
 from govbot.repo import bundled
-from govbot.repo.snapshots import read_directory
+from govbot.repo.snapshots import read_directory, read_git
 from govbot.service.clock import Clock
 from govbot.service.worker import Worker
 from govbot.store.models import ReportRow, VoteResultRow
 from tests.conftest import REPO
+from tests.fakes.gerrit_server import FakeGerrit, running
 from tests.fakes.github_schema import minimal_payload
 from webhooks.app import create_app
 from webhooks.settings import Settings
@@ -86,9 +87,9 @@ class Bot:
 
     def __init__(self, engine: Any, repo: Path, forge: Any = None) -> None:
         settings = Settings(github_secret=SECRET.encode(), gerrit_secret=SECRET.encode())
-        self.client = TestClient(create_app(engine, settings))
-        self.engine = engine
         self.now = T0
+        self.client = TestClient(create_app(engine, settings, now=lambda: self.now))
+        self.engine = engine
         dry_run = forge is None  # a real adapter (against a fake forge) when given
         chosen = forge or DryRunForge(repo)
         self.worker = Worker(
@@ -140,30 +141,39 @@ def iso(at: datetime) -> str:
 
 
 GH_KEY = "github:governance/guidelines#7"
+# GitHub user ids: the bundled committee.yaml names these for its members.
+GITHUB_IDS = {"chair-alice": 1000001, "chair-bob": 1000002, "member-carol": 1000003,
+              "member-dave": 1000004, "member-frank": 1000006, "contributor": 500, "outsider": 666}  # fmt: skip
+
+
+def github_user(login: str) -> dict[str, Any]:
+    return {"login": login, "id": GITHUB_IDS[login]}
 
 
 def pull(action: str, base: str, head: str, at: datetime) -> dict[str, Any]:
     return minimal_payload("pull_request", action, {
         "number": 7,
         "pull_request": {"number": 7, "title": f"Make {CAPABILITY} required", "updated_at": iso(at),
-                         "user": {"login": "contributor"}, "base": {"ref": "main", "sha": base}, "head": {"ref": "topic", "sha": head}},
-        "repository": {"full_name": "governance/guidelines"},
+                         "user": github_user("contributor"), "base": {"ref": "main", "sha": base}, "head": {"ref": "topic", "sha": head}},
+        "repository": {"full_name": "governance/guidelines", "default_branch": "main"},
     })  # fmt: skip
 
 
 def approve(login: str, head: str, at: datetime) -> dict[str, Any]:
     return minimal_payload("pull_request_review", "submitted", {
-        "review": {"state": "approved", "user": {"login": login}, "commit_id": head, "submitted_at": iso(at)},
+        "review": {"id": int(at.timestamp()), "state": "approved", "user": github_user(login), "commit_id": head, "submitted_at": iso(at)},
+        "sender": github_user(login),
         "pull_request": {"number": 7},
-        "repository": {"full_name": "governance/guidelines"},
+        "repository": {"full_name": "governance/guidelines", "default_branch": "main"},
     })  # fmt: skip
 
 
 def command(login: str, body: str, at: datetime) -> dict[str, Any]:
     return minimal_payload("issue_comment", "created", {
-        "comment": {"id": int(at.timestamp()), "body": body, "user": {"login": login}, "created_at": iso(at), "updated_at": iso(at)},
+        "comment": {"id": int(at.timestamp()), "body": body, "user": github_user(login), "created_at": iso(at), "updated_at": iso(at)},
+        "sender": github_user(login),
         "issue": {"number": 7, "pull_request": {"url": "https://api.github.com/repos/governance/guidelines/pulls/7"}},
-        "repository": {"full_name": "governance/guidelines"},
+        "repository": {"full_name": "governance/guidelines", "default_branch": "main"},
     })  # fmt: skip
 
 
@@ -251,8 +261,35 @@ def review_vote(
 GERRIT_KEY = "gerrit:governance/guidelines#42"
 
 
+GERRIT_IDS = {"chair-alice": 1000001, "chair-bob": 1000002, "member-carol": 1000003,
+              "member-erin": 1000005, "member-frank": 1000006, "contributor": 500, "outsider": 666}  # fmt: skip
+
+
+def seeded_gerrit(fake: FakeGerrit, revisions: dict[str, Any]) -> None:
+    """The repository on the fake Gerrit: main at the base, the two patch sets' trees."""
+    repo = revisions["repo"]
+    fake.heads["governance/guidelines"] = "main"
+    fake.accounts.update(GERRIT_IDS)
+    for name in ("base", "head1", "head2"):
+        sha = revisions[name]
+        files = read_git(repo, sha)
+        fake.add_commit(
+            "governance/guidelines", sha, files, branch="main" if name == "base" else None
+        )
+        if name != "base":
+            changed = {"guidelines/next.yaml": {"status": "M"}}
+            fake.add_change("governance/guidelines", 42, sha, changed, branch="main")
+
+
 def test_the_same_vote_on_gerrit(engine: Any, revisions: dict[str, Any]) -> None:
-    bot = Bot(engine, revisions["repo"])
+    """Through the real Gerrit adapter: accounts resolve to ids through Gerrit's REST API."""
+    with running() as fake:
+        seeded_gerrit(fake, revisions)
+        bot = Bot(engine, revisions["repo"], forge=fake.forge())
+        _gerrit_vote(bot, revisions)
+
+
+def _gerrit_vote(bot: Bot, revisions: dict[str, Any]) -> None:
     head1, head2 = revisions["head1"], revisions["head2"]
     bot.gerrit(gerrit_event("patchset-created", head1, 1, T0))
     assert bot.state(GERRIT_KEY) == "pending"

@@ -14,11 +14,20 @@ from govbot.core.votes import Ballot, Tally, render_markdown, tally
 T0 = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)  # a Monday; New York moves to EDT on 2025-03-09
 HEAD = "c0ffee0123456789"
 OLD = "deadbeef98765432"
-ALICE = Member("Alice", github="alice", gerrit="alice", roles=("chair",))
-BOB = Member("Bob", github="bob", gerrit="bob", roles=("chair",))
-CAROL = Member("Carol", github="carol", gerrit="carol", roles=("member",))
-DAVE = Member("Dave", github="dave", gerrit="dave", roles=("member",))
-ERIN = Member("Erin", github="erin", gerrit="erin", roles=("member",))
+
+
+def seat(name: str, role: str, **kw: object) -> Member:
+    """A member whose account ids on both forges are their login (ids are opaque strings)."""
+    login = name.lower()
+    ids = {"github": login, "github_id": login, "gerrit": login, "gerrit_id": login}
+    return Member(name, roles=(role,), **{**ids, **kw})  # type: ignore[arg-type]
+
+
+ALICE = seat("Alice", "chair")
+BOB = seat("Bob", "chair")
+CAROL = seat("Carol", "member")
+DAVE = seat("Dave", "member")
+ERIN = seat("Erin", "member")
 COMMITTEE = Committee((ALICE, BOB, CAROL, DAVE, ERIN), timezone="America/New_York")
 POLICY = VoteRule(
     quorum=3,
@@ -144,7 +153,9 @@ def test_a_member_removed_from_the_roster_mid_review_stops_counting() -> None:
 
 
 def test_a_term_that_ended_stops_counting() -> None:
-    ended = Member("Carol", github="carol", roles=("member",), term_until=date(2025, 3, 5))
+    ended = Member(
+        "Carol", github="carol", github_id="carol", roles=("member",), term_until=date(2025, 3, 5)
+    )
     committee = Committee((ALICE, BOB, ended, DAVE, ERIN))
     ballots = [vote("alice", 1, 1), vote("carol", 1, 2), vote("dave", 1, 3)]
     o = run(ballots, EDITORIAL, committee=committee)

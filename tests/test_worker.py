@@ -196,6 +196,15 @@ class FlakyForge:
     def changed_files(self, review: ReviewRef) -> list[str]:
         return []
 
+    def default_branch(self, repo: str) -> str:
+        return self.inner.default_branch(repo)
+
+    def resolve(self, repo: str, rev: str) -> str:
+        return self.inner.resolve(repo, rev)
+
+    def account_id(self, login: str) -> str | None:
+        return None
+
     def post_check(self, report: CheckReport) -> str:
         self.calls.append("post_check")
         if self.failures > 0:

@@ -29,6 +29,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from contextlib import closing, suppress
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
@@ -41,7 +42,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 
 from govbot import __version__
+from govbot.forges import registry
+from govbot.forges.base import PayloadError
 from govbot.store import inbox
+from govbot.store.models import utcnow
 from webhooks.settings import Settings
 from webhooks.signatures import verify_gerrit, verify_github
 
@@ -120,8 +124,9 @@ class InboxWriter:
     IDLE_SECONDS = 2.0
     MAX_BATCH = 256
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, now: Callable[[], datetime] = utcnow) -> None:
         self.engine = engine
+        self.now = now  # the receipt time every duration runs from (tests move it)
         self._jobs: deque[_Job] = deque()
         self._wake = threading.Condition()
         self._running = False
@@ -166,7 +171,7 @@ class InboxWriter:
         """Each delivery's outcome, in order."""
         try:
             with self.engine.begin() as conn:
-                return list(inbox.record_many(conn, batch))
+                return list(inbox.record_many(conn, batch, self.now()))
         except UNAVAILABLE as e:
             return [e] * len(batch)
         except Exception as e:
@@ -181,10 +186,12 @@ class InboxWriter:
 class Receiver:
     """The endpoints' logic, bound to one engine and one configuration."""
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(
+        self, engine: Engine, settings: Settings, now: Callable[[], datetime] = utcnow
+    ) -> None:
         self.engine = engine
         self.settings = settings
-        self.writer = InboxWriter(engine)
+        self.writer = InboxWriter(engine, now)
         for source in ("github", "gerrit"):
             if not getattr(settings, f"{source}_secret"):
                 env = f"GOVBOT_{source.upper()}_WEBHOOK_SECRET"
@@ -230,8 +237,6 @@ class Receiver:
         return _json(202, {"status": "queued", "delivery": delivery})
 
     def github(self, body: bytes, headers: Headers) -> Response | Pending:
-        from govbot.forges import github_events
-
         delivery = headers.get("x-github-delivery")
         if not verify_github(self.settings.github_secret, body, headers.get("x-hub-signature-256")):
             log.warning("github delivery %s rejected: missing or bad signature", delivery)
@@ -253,8 +258,8 @@ class Receiver:
         if not isinstance(action, str) or len(action) > MAX_NAME:
             action = None
         try:
-            events = github_events.normalise(event, payload)
-        except github_events.PayloadError as e:
+            events = registry.normalise("github", event, payload)
+        except PayloadError as e:
             log.warning("github %s.%s delivery %s refused: %s", event, action, delivery, e)
             return _problem(400, str(e))
         if events is None:
@@ -263,8 +268,6 @@ class Receiver:
         return ("github", delivery, event, action, body)
 
     def gerrit(self, body: bytes, headers: Headers) -> Response | Pending:
-        from govbot.forges import gerrit_events
-
         if not verify_gerrit(
             self.settings.gerrit_secret, headers.get("authorization"), headers.get("x-govbot-token")
         ):
@@ -282,8 +285,8 @@ class Receiver:
         # body's digest recognises it.
         delivery = hashlib.sha256(body).hexdigest()
         try:
-            events = gerrit_events.normalise(payload)
-        except gerrit_events.PayloadError as e:
+            events = registry.normalise("gerrit", event, payload)
+        except PayloadError as e:
             log.warning("gerrit %s delivery %s refused: %s", event, delivery, e)
             return _problem(400, str(e))
         if events is None:
@@ -360,14 +363,18 @@ GERRIT_HEADERS = [
 ]
 
 
-def create_app(engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
+def create_app(
+    engine: Engine | None = None,
+    settings: Settings | None = None,
+    now: Callable[[], datetime] = utcnow,
+) -> FastAPI:
     """The receiver; with no arguments, configured from the environment (uvicorn ``--factory``)."""
     serving = engine is None
     if engine is None:
         from govbot.store.db import make_engine
 
         engine = make_engine()
-    receiver = Receiver(engine, settings or Settings.from_env())
+    receiver = Receiver(engine, settings or Settings.from_env(), now)
     app = FastAPI(
         title="govbot webhooks",
         version=__version__,

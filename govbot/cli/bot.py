@@ -246,6 +246,7 @@ def sample_deliveries(repo: Path, examples: Path | None) -> list[tuple[str, dict
         "full_name": "governance/guidelines",
         "name": "guidelines",
         "owner": {"login": "governance"},
+        "default_branch": "main",
     }
     out: list[tuple[str, dict[str, Any]]] = [
         (

@@ -46,19 +46,30 @@ def cmd_tally(args: argparse.Namespace) -> int:
     def when(text: str | None) -> datetime:
         return datetime.fromisoformat(text).astimezone(UTC) if text else datetime.now(UTC)
 
+    policies = Policies.from_files(read_snapshot(Path(args.repo), args.base))
+
+    def account(forge: str, who: object) -> str:
+        """A what-if may name members by login: it is the author's own scenario, so the
+        login is taken as that member's account id (a real vote never is)."""
+        text = str(who)
+        for m in policies.committee.members:
+            if m.account(forge) == text and m.account_id(forge):
+                return str(m.account_id(forge))
+        return text
+
     ballots = [
         Ballot(
             b.get("forge", "github"),
-            b["account"],
+            account(b.get("forge", "github"), b["account"]),
             b.get("kind", "vote"),
             b.get("value"),
             when(b.get("at")),
             b.get("head_sha"),
             b.get("source", "file"),
+            str(b["account"]),
         )
         for b in parsed.data
     ]
-    policies = Policies.from_files(read_snapshot(Path(args.repo), args.base))
     vote_class = (
         next((c for c in policies.voting.classes if c.name == args.vote_class), None)
         or policies.voting.default

@@ -172,8 +172,17 @@ def check(
     head_files: Mapping[str, bytes],
     schemas: SchemaSet,
     cache: FindingsCache | None = None,
+    policy_files: Mapping[str, bytes] | None = None,
 ) -> CheckResult:
-    validation_policy, rules_policy = load_policies(base_files)
+    """Judge the change from ``base_files`` to ``head_files``.
+
+    The rules come from ``policy_files`` (the governed branch's, pinned by the
+    bot) or, by default, from the base: never from the head, so a change
+    cannot loosen the rules that judge it.
+    """
+    validation_policy, rules_policy = load_policies(
+        base_files if policy_files is None else policy_files
+    )
     changed = sorted(p for p, raw in head_files.items() if classify(p) and base_files.get(p) != raw)
     deleted = sorted(p for p in base_files if classify(p) and p not in head_files)
     parse = memo_parser()

@@ -25,6 +25,21 @@ class ReviewRef:
 
 
 @dataclass(frozen=True)
+class Actor:
+    """Who did something on a forge.
+
+    ``id`` is the immutable account id (GitHub's user id, Gerrit's account
+    id) and is what identity is judged by; ``login`` (a GitHub login, a Gerrit
+    username or email) is for display only, since logins can be renamed and
+    taken over. ``id`` is "" when the payload does not carry one (Gerrit's
+    events name accounts by username only): the worker then asks the forge.
+    """
+
+    login: str
+    id: str = ""
+
+
+@dataclass(frozen=True)
 class _Revision:
     """A revision proposed for review; the two events below differ only in meaning."""
 
@@ -36,11 +51,16 @@ class _Revision:
     title: str = ""
     url: str = ""
     at: datetime | None = None  # when the forge says it happened: orders out-of-order deliveries
+    draft: bool = False  # a draft pull request or a work-in-progress change: not yet for review
+    keeps_votes: bool = (
+        False  # Gerrit says the content is unchanged (trivial rebase, no code change)
+    )
+    governed_branch: str | None = None  # the repository's default branch, when the payload says
 
 
 @dataclass(frozen=True)
 class ChangeProposed(_Revision):
-    """A review opened (or reopened): its first revision."""
+    """A review opened (or reopened, or made ready for review): its first revision."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,7 @@ class ChangeMerged:
     base_ref: str
     merge_sha: str | None
     at: datetime | None = None
+    head_sha: str | None = None  # the reviewed head that was merged
 
 
 @dataclass(frozen=True)
@@ -65,30 +86,41 @@ class ChangeAbandoned:
 @dataclass(frozen=True)
 class VoteCast:
     review: ReviewRef
-    voter: str  # the forge account (GitHub login, Gerrit username)
+    voter: Actor
     value: int  # -1, 0 or +1 (a Gerrit -2/+2 keeps its value)
     source: str  # "review", "label:<name>" or "comment"
     at: datetime | None = None
-    head_sha: str | None = None
+    head_sha: str | None = None  # the revision the vote was given on, when the forge says
+    source_id: str = ""  # the review or comment that carries the vote
 
 
 @dataclass(frozen=True)
 class VoteWithdrawn:
+    """A vote taken back: by its voter, or (refused) by someone else.
+
+    ``source_id`` names the review or comment that is gone; only the voter's
+    *current* vote coming from it is withdrawn, never a later one.
+    """
+
     review: ReviewRef
-    voter: str
+    voter: Actor
     source: str
     at: datetime | None = None
+    by: Actor | None = None  # who acted; None: the voter
+    source_id: str = ""
 
 
 @dataclass(frozen=True)
 class CommentCommand:
     review: ReviewRef
-    author: str
+    author: Actor
     command: str  # e.g. "vote", "hold", "release", "recheck"
     args: tuple[str, ...]
     comment_id: str
     at: datetime | None = None
     base_ref: str | None = None  # the branch the review targets, or the repo's default branch
+    by: Actor | None = None  # who wrote this text (an editor); None: the author
+    governed_branch: str | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ edit here. Pure: it names paths, it never touches a disk.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Mapping
 
 _DATE_OR_NEXT = r"(?:\d{4}\.\d{2}|next)"
 
@@ -95,3 +97,16 @@ def lookup_rank(path: str) -> int:
 
 def is_addon_path(path: str) -> bool:
     return guideline_kind(path) == "add-on"
+
+
+def content_key(files: Mapping[str, bytes]) -> str:
+    """A digest of the governed files of a snapshot: equal exactly when their content is.
+
+    A vote goes stale when what it approved changes, not when a commit id
+    does (a rebase, an amended message): this is what "the same" means.
+    """
+    h = hashlib.sha256()
+    for path in sorted(p for p in files if is_governed(p)):
+        h.update(path.encode("utf-8", "surrogateescape") + b"\0")
+        h.update(hashlib.sha256(files[path]).digest())
+    return h.hexdigest()

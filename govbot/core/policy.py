@@ -47,15 +47,25 @@ DEFAULT_ROLES = (
 
 @dataclass(frozen=True)
 class Member:
+    """A seat on the committee. Identity is the immutable account id of each forge
+    (``github_id``, ``gerrit_id``); the login is only how the member is shown."""
+
     name: str
     github: str | None = None
     gerrit: str | None = None
     roles: tuple[str, ...] = ()
     term_from: date | None = None
     term_until: date | None = None
+    github_id: str | None = None
+    gerrit_id: str | None = None
 
     def account(self, forge: str) -> str | None:
+        """The login shown for this member on ``forge``."""
         return {"github": self.github, "gerrit": self.gerrit}.get(forge)
+
+    def account_id(self, forge: str) -> str | None:
+        """The account id that identifies this member on ``forge``."""
+        return {"github": self.github_id, "gerrit": self.gerrit_id}.get(forge)
 
     def standing(self, at: datetime) -> str:
         """Whether the member sits at ``at``: "member", "term ended" or "term not started".
@@ -88,17 +98,24 @@ class Committee:
     roles: tuple[Role, ...] = DEFAULT_ROLES
     timezone: str = "UTC"
     _index: dict[tuple[str, str], tuple[Member, ...]] = field(init=False, repr=False, compare=False)
+    _logins: dict[tuple[str, str], tuple[Member, ...]] = field(
+        init=False, repr=False, compare=False
+    )
     _roles: dict[str, Role] = field(init=False, repr=False, compare=False)
     by_name: tuple[Member, ...] = field(init=False, repr=False, compare=False)
     tz: tzinfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index: dict[tuple[str, str], list[Member]] = {}
+        logins: dict[tuple[str, str], list[Member]] = {}
         for m in self.members:
             for forge in FORGES:
-                account = m.account(forge)
-                if account:
-                    index.setdefault((forge, _norm(forge, account)), []).append(m)
+                account_id = m.account_id(forge)
+                if account_id:
+                    index.setdefault((forge, account_id), []).append(m)
+                login = m.account(forge)
+                if login:
+                    logins.setdefault((forge, _norm(forge, login)), []).append(m)
         try:
             tz: tzinfo = ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError, OSError):  # unknown or malformed: UTC
@@ -106,27 +123,43 @@ class Committee:
         by_name = sorted(self.members, key=lambda m: (m.name.casefold(), m.name))
         set_ = object.__setattr__
         set_(self, "_index", {k: tuple(v) for k, v in index.items()})
+        set_(self, "_logins", {k: tuple(v) for k, v in logins.items()})
         set_(self, "_roles", {r.name: r for r in self.roles})
         set_(self, "by_name", tuple(by_name))
         set_(self, "tz", tz)
 
-    def entry_for(self, forge: str, account: str, at: datetime) -> tuple[Member | None, str]:
-        """The roster entry of an account and its standing at ``at``.
+    def entry_for(
+        self, forge: str, account_id: str, at: datetime, login: str = ""
+    ) -> tuple[Member | None, str]:
+        """The roster entry of an account id and its standing at ``at``.
 
         The standing is "member", "term ended", "term not started" or "not on
         the committee"; an entry is returned even when its term does not cover
-        ``at``, so a table can say *why* a vote stopped counting.
+        ``at``, so a table can say *why* a vote stopped counting. Only the id
+        identifies: a ``login`` that names a member under another account id
+        (a renamed or taken-over login) never counts, and the standing says so.
         """
         found, standing = None, "not on the committee"
-        for m in self._index.get((forge, _norm(forge, account)), ()):
+        for m in self._index.get((forge, account_id), ()) if account_id else ():
             standing = m.standing(at)
             if standing == "member":
                 return m, standing
             found = m
+        if found is None and login:
+            for m in self._logins.get((forge, _norm(forge, login)), ()):
+                recorded = m.account_id(forge)
+                standing = (
+                    f"not on the committee: {m.name}'s login, but account {recorded} is theirs"
+                    if recorded
+                    else f"not on the committee: {m.name} has no {forge} account id on record"
+                )
+                break
         return found, standing
 
-    def member_for(self, forge: str, account: str, at: datetime) -> Member | None:
-        member, standing = self.entry_for(forge, account, at)
+    def member_for(
+        self, forge: str, account_id: str, at: datetime, login: str = ""
+    ) -> Member | None:
+        member, standing = self.entry_for(forge, account_id, at, login)
         return member if standing == "member" else None
 
     def may(self, member: Member, action: str) -> bool:
@@ -167,7 +200,20 @@ def _member(data: Any) -> Member | None:
         roles=tuple(_strs(d.get("roles"))),
         term_from=_date(term.get("from")),
         term_until=_date(term.get("until")),
+        github_id=_id(d.get("github_id")),
+        gerrit_id=_id(d.get("gerrit_id")),
     )
+
+
+def _id(v: Any) -> str | None:
+    """An account id as written (an integer, or its digits quoted): always its digits."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int) and v > 0:
+        return str(v)
+    if isinstance(v, str) and v.strip().isdigit():
+        return str(int(v.strip()))
+    return None
 
 
 @dataclass(frozen=True)
@@ -215,17 +261,52 @@ class ChangePattern:
         return self.after is None or bool(_glob(self.after).match(_scalar(c.after)))
 
 
+# The only changes a class for editorial fixes may take: wording. Anything else a
+# change does (must-pass tests, statuses, scores, criteria, the cut-off, programs,
+# designated sections, approval metadata, policies) is substantive.
+EDITORIAL_CHANGES: dict[str, frozenset[str]] = {
+    "capability.field": frozenset({"description", "name"}),
+    "criterion.changed": frozenset({"description", "name"}),
+    "guideline.field": frozenset({"source"}),
+}
+
+
+def substantive(c: Change) -> bool:
+    """Whether a change can alter what a product must do or how the committee decides."""
+    allowed = EDITORIAL_CHANGES.get(c.kind)
+    return allowed is None or not c.path or str(c.path[-1]) not in allowed
+
+
+def _policy_path(path: str) -> bool:
+    return path.startswith(("policies/", "schemas/"))
+
+
 @dataclass(frozen=True)
 class VoteClass:
     """A kind of change and its rule. It matches when any path glob matches a
     changed path or any change pattern matches a change; an empty ``match``
-    matches nothing (such a class is only reached as the default)."""
+    matches nothing (such a class is only reached as the default).
+
+    A class is *editorial* when it says so (``editorial: true``) or when its
+    votes survive content changes (``stale_on_change: false``): such a class
+    never judges a substantive change (see :meth:`VotingPolicy.classify`).
+    """
 
     name: str
     rule: VoteRule = VoteRule()
     description: str = ""
     paths: tuple[str, ...] = ()
     changes: tuple[ChangePattern, ...] = ()
+    editorial_declared: bool = False
+
+    @property
+    def editorial(self) -> bool:
+        return self.editorial_declared or not self.rule.stale_on_change
+
+    @property
+    def strictness(self) -> tuple[float, int, Fraction]:
+        r = self.rule
+        return (r.min_days_open, r.quorum, r.ratio)
 
     def matches(self, paths: list[str], changes: list[Change]) -> bool:
         globs = [_glob(p) for p in self.paths]
@@ -243,14 +324,28 @@ FALLBACK = VoteClass(
 class VotingPolicy:
     classes: tuple[VoteClass, ...] = ()
     default_class: str = FALLBACK.name
+    substantive_class: str | None = None
 
     def classify(self, paths: Iterable[str], changes: Iterable[Change]) -> VoteClass:
-        """The first class that matches, else the default class."""
+        """The first class that matches, else the default class; never an editorial one
+        for a substantive change.
+
+        A change to must-pass tests, statuses, criteria, the cut-off or a policy
+        file is never judged as editorial, whatever the policy's patterns say:
+        if the match (or the default) is editorial, the strictest class that is
+        not (longest review period, then quorum, then ratio) judges instead.
+        """
         paths, changes = list(paths), list(changes)
-        for vc in self.classes:
-            if vc.matches(paths, changes):
-                return vc
-        return self.default
+        chosen = next((vc for vc in self.classes if vc.matches(paths, changes)), self.default)
+        if chosen.editorial and (
+            any(substantive(c) for c in changes) or any(_policy_path(p) for p in paths)
+        ):
+            strict = [vc for vc in self.classes if not vc.editorial]
+            named = next((vc for vc in strict if vc.name == self.substantive_class), None)
+            if named is not None:
+                return named
+            return max(strict, key=lambda vc: vc.strictness) if strict else FALLBACK
+        return chosen
 
     @property
     def default(self) -> VoteClass:
@@ -261,7 +356,12 @@ class VotingPolicy:
         d = _d(data)
         classes = tuple(c for c in map(_vote_class, _l(d.get("classes"))) if c is not None)
         default = d.get("default_class")
-        return cls(classes, default if isinstance(default, str) else FALLBACK.name)
+        substantive_class = d.get("substantive_class")
+        return cls(
+            classes,
+            default if isinstance(default, str) else FALLBACK.name,
+            substantive_class if isinstance(substantive_class, str) else None,
+        )
 
 
 def _vote_class(data: Any) -> VoteClass | None:
@@ -276,6 +376,7 @@ def _vote_class(data: Any) -> VoteClass | None:
         description=str(d.get("description") or ""),
         paths=tuple(_strs(match.get("paths"))),
         changes=tuple(ChangePattern.parse(s) for s in _strs(match.get("changes"))),
+        editorial_declared=d.get("editorial") is True,
     )
 
 

@@ -30,7 +30,12 @@ KINDS = ("vote", "withdraw", "hold", "unhold")
 
 @dataclass(frozen=True, slots=True)
 class Ballot:
-    """One recorded act; ``value`` is the raw vote (Gerrit's +2 stays +2)."""
+    """One recorded act; ``value`` is the raw vote (Gerrit's +2 stays +2).
+
+    ``account`` is the voter's immutable account id, what identity is judged
+    by; ``login`` is how they are shown. ``head_sha`` is the revision the act
+    applies to, and ``source_id`` the review or comment that carries it.
+    """
 
     forge: str
     account: str
@@ -39,6 +44,12 @@ class Ballot:
     at: datetime
     head_sha: str | None = None  # None: not tied to a revision (counts on any head)
     source: str = ""
+    login: str = ""
+    source_id: str = ""
+
+    @property
+    def shown(self) -> str:
+        return self.login or self.account
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -104,12 +115,16 @@ def tally(
     head_sha: str | None,
     committee_at: datetime | None = None,
     forge: str | None = None,
+    same_content: frozenset[str] = frozenset(),
 ) -> Tally:
     """The state of one review under ``rule`` (see the module docstring).
 
     ``committee_at`` is the moment whose roster counts: ``now`` for an open
     review, the decision time when re-rendering a closed one. ``forge`` picks
     the account shown for members who have not voted (default: the ballots').
+    ``same_content`` lists other revisions whose governed content is the
+    head's: a vote cast on one of them is not stale, since only a change of
+    content makes a vote stale, not a new commit id.
     """
     _aware(now, "now")
     _aware(opened_at, "opened_at")
@@ -122,7 +137,7 @@ def tally(
     ignored: list[Ignored] = []
     for b in ordered:
         if (b.forge, b.account) not in people:
-            m, standing = committee.entry_for(b.forge, b.account, roster_at)
+            m, standing = committee.entry_for(b.forge, b.account, roster_at, b.login)
             key = ("member", m.name) if m else (b.forge, b.account)
             people[b.forge, b.account] = (key, m, standing)
         key, m, standing = people[b.forge, b.account]
@@ -132,7 +147,7 @@ def tally(
         elif b.kind == "hold":
             if active is None or not committee.may(active, "hold"):
                 why = standing if active is None else _lacks(committee, active, "hold")
-                ignored.append(Ignored(b.account, "hold", b.at, why))
+                ignored.append(Ignored(b.shown, "hold", b.at, why))
             else:
                 holds[key] = b
         elif active is not None and committee.may(active, "release") and holds:
@@ -142,9 +157,7 @@ def tally(
         else:
             releasers = " or ".join(committee.roles_that_may("release")) or "nobody"
             why = f"not their hold; only the holder or a {releasers} may release it"
-            ignored.append(
-                Ignored(b.account, "unhold", b.at, why if holds else "nothing is on hold")
-            )
+            ignored.append(Ignored(b.shown, "unhold", b.at, why if holds else "nothing is on hold"))
 
     rows: list[Row] = []
     counted: set[tuple[str, str]] = set()
@@ -153,7 +166,7 @@ def tally(
     blocked_by: list[str] = []
     for key, b in latest.items():
         _, m, standing = people[b.forge, b.account]
-        name, roles = (m.name, m.roles) if m else (b.account, ())
+        name, roles = (m.name, m.roles) if m else (b.shown, ())
         shown = (
             "—" if b.kind == "withdraw" or b.value is None else f"{b.value:+d}" if b.value else "0"
         )
@@ -162,7 +175,13 @@ def tally(
             why = "withdrawn"
         elif standing != "member":
             pass
-        elif rule.stale_on_change and b.head_sha and head_sha and b.head_sha != head_sha:
+        elif (
+            rule.stale_on_change
+            and b.head_sha
+            and head_sha
+            and b.head_sha != head_sha
+            and b.head_sha not in same_content
+        ):
             why = f"stale: cast on {b.head_sha[:7]}"
         else:
             binding, value = True, (b.value or 0) and (1 if b.value > 0 else -1)
@@ -177,7 +196,7 @@ def tally(
                     blocked_by.append(name)
             else:
                 abstain += 1
-        rows.append(Row(name, b.account, roles, shown, binding, why, m is not None))
+        rows.append(Row(name, b.shown, roles, shown, binding, why, m is not None))
 
     missing: list[Member] = []
     seen: set[str] = set()

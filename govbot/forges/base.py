@@ -110,6 +110,18 @@ class Forge(Protocol):
 
     def changed_files(self, review: ReviewRef) -> list[str]: ...
 
+    def default_branch(self, repo: str) -> str:
+        """The branch the repository's governance lives on (its default branch)."""
+        ...
+
+    def resolve(self, repo: str, rev: str) -> str:
+        """The commit sha of ``rev`` (a sha or a branch name), as the forge has it now."""
+        ...
+
+    def account_id(self, login: str) -> str | None:
+        """The immutable account id behind a login or username; None if there is none."""
+        ...
+
     def post_check(self, report: CheckReport) -> str:
         """Create or update the check result; returns the forge's id for it."""
         ...

@@ -14,7 +14,13 @@ from pathlib import Path
 
 from govbot.core.events import ReviewRef
 from govbot.forges.base import CheckReport, ForgeError, OpenedChange, ProposedChange, Published
-from govbot.repo.snapshots import SnapshotError, read_git, read_tag
+from govbot.repo.snapshots import (
+    SnapshotError,
+    current_branch,
+    read_git,
+    read_tag,
+    resolve_commit,
+)
 
 
 @dataclass
@@ -33,6 +39,20 @@ class DryRunForge:
 
     def changed_files(self, review: ReviewRef) -> list[str]:
         return []
+
+    def default_branch(self, repo: str) -> str:
+        """The local clone's checked-out branch (what ``govbot up`` serves), else main."""
+        return current_branch(self.repo_path) or "main"
+
+    def resolve(self, repo: str, rev: str) -> str:
+        try:
+            return resolve_commit(self.repo_path, rev)
+        except SnapshotError as e:
+            raise ForgeError(f"{rev} of {repo}: {e}", permanent=True) from e
+
+    def account_id(self, login: str) -> str | None:
+        """A local clone has no accounts: ids must come in the payload (GitHub's do)."""
+        return None
 
     def post_check(self, report: CheckReport) -> str:
         return f"dry-run:check:{report.review.key}@{report.head_sha}"

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 MESSAGE_LIMIT = 16_000  # under Gerrit's default change.commentSizeLimit (16 KiB)
 _BLOB_MODES = (0o100644, 0o100755)  # symlinks (120000) and submodules (160000) are skipped
 _VOTES = {"success": 1, "failure": -1, "neutral": 0}
+CHECK_REPORT = "govbot/check"  # the report whose verdict the check label carries
 _FOOTER = re.compile(r"[A-Za-z0-9-]+: \S")
 
 
@@ -56,8 +57,23 @@ class GerritForge:
 
     name = "gerrit"
 
-    def __init__(self, rest: GerritRest, *, label: str = "Verified", notify: str = "OWNER") -> None:
+    def __init__(
+        self,
+        rest: GerritRest,
+        *,
+        label: str = "Verified",
+        result_label: str | None = None,
+        notify: str = "OWNER",
+    ) -> None:
+        """``label`` carries the check's verdict; ``result_label``, if the project has
+        one, the vote's outcome. They are never the same label, so the vote passing
+        can never lift the check's -1 (or the reverse)."""
+        if result_label is not None and result_label == label:
+            raise ValueError(f"the check and the vote result both use the label {label!r}")
         self.rest, self.label, self.notify = rest, label, notify
+        self.result_label = result_label
+        self._heads: dict[str, str] = {}
+        self._accounts: dict[str, str | None] = {}
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **kwargs: Any) -> GerritForge | None:
@@ -71,7 +87,11 @@ class GerritForge:
             raise ValueError("GOVBOT_GERRIT_URL must not carry credentials")
         gitiles = environ.get("GOVBOT_GERRIT_GITILES_URL", "").strip() or None
         rest = GerritRest(url, user, password, gitiles_url=gitiles, **kwargs)
-        return cls(rest, label=environ.get("GOVBOT_GERRIT_LABEL", "").strip() or "Verified")
+        return cls(
+            rest,
+            label=environ.get("GOVBOT_GERRIT_LABEL", "").strip() or "Verified",
+            result_label=environ.get("GOVBOT_GERRIT_RESULT_LABEL", "").strip() or None,
+        )
 
     def read_files(self, repo: str, rev: str) -> dict[str, bytes]:
         commit = self.rest.resolve(repo, rev)
@@ -83,14 +103,42 @@ class GerritForge:
                     paths.append(path)
         return {path: self.rest.get_file(repo, commit, path) for path in sorted(paths)}
 
+    def default_branch(self, repo: str) -> str:
+        if repo not in self._heads:
+            self._heads[repo] = self.rest.head(repo)
+        return self._heads[repo]
+
+    def resolve(self, repo: str, rev: str) -> str:
+        return self.rest.resolve(repo, rev)
+
+    def account_id(self, login: str) -> str | None:
+        """Stream events name accounts by username only; Gerrit's REST API gives the id.
+
+        An email is not a reliable handle (several accounts may share one), so
+        only a username resolves; the answer is cached for the process.
+        """
+        if "@" in login:
+            return None
+        if login not in self._accounts:
+            info = self.rest.account(login)
+            found = info.get("_account_id") if isinstance(info, dict) else None
+            self._accounts[login] = str(found) if isinstance(found, int) else None
+        return self._accounts[login]
+
     def changed_files(self, review: ReviewRef) -> list[str]:
         return self.rest.revision_files(change_id(review), "current")
 
     def post_check(self, report: CheckReport) -> str:
-        vote = _VOTES.get(report.conclusion, 0)
-        change = change_id(report.review)
+        """The check's verdict on its label; any other report (the vote's result) on the
+        result label when one is configured, else as a message that sets no label."""
+        label = self.label if report.name == CHECK_REPORT else self.result_label
+        labels = {label: _VOTES.get(report.conclusion, 0)} if label else None
         self.rest.set_review(
-            change, report.head_sha, render_check(report), {self.label: vote}, notify=self.notify
+            change_id(report.review),
+            report.head_sha,
+            render_check(report),
+            labels,
+            notify=self.notify,
         )
         return f"{report.review.key}@{report.head_sha}"
 

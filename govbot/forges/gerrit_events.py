@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from govbot.core.events import (
+    Actor,
     ChangeAbandoned,
     ChangeMerged,
     ChangeProposed,
@@ -130,6 +131,12 @@ class _Reader:
             raise PayloadError(f"gerrit {self.kind}: missing {candidates[0]}.username or .email")
         return who
 
+    def actor(self, *candidates: str) -> Actor:
+        """An account attribute as an actor. Stream events carry no account id
+        (json.txt: name, email, username), so ``id`` is left for the worker to
+        read from Gerrit's REST API; only a username resolves there."""
+        return Actor(self.required_account(*candidates))
+
     def approvals(self) -> list[dict[str, Any]]:
         value = self.get("approvals")
         if value is None:
@@ -137,6 +144,10 @@ class _Reader:
         if not isinstance(value, list) or not all(isinstance(a, dict) for a in value):
             raise PayloadError(f"gerrit {self.kind}: approvals is not a list of objects")
         return value
+
+
+# Patch set kinds whose content is the prior patch set's (json.txt, patchSet.kind).
+KEEPS_VOTES = frozenset({"TRIVIAL_REBASE", "NO_CODE_CHANGE", "NO_CHANGE"})
 
 
 def _proposal(r: _Reader, author: str, cls: type[ChangeProposed] | type[ChangeUpdated]) -> Event:
@@ -149,6 +160,8 @@ def _proposal(r: _Reader, author: str, cls: type[ChangeProposed] | type[ChangeUp
         title=r.get("change.subject") or "",
         url=r.get("change.url") or "",
         at=r.at(),
+        draft=r.get("change.wip") is True or r.get("patchSet.isDraft") is True,
+        keeps_votes=r.get("patchSet.kind") in KEEPS_VOTES,
     )
 
 
@@ -177,7 +190,11 @@ def _change_restored(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
 def _change_merged(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
     new_rev = r.get("newRev")
     merge_sha = new_rev if isinstance(new_rev, str) and new_rev else None
-    return [ChangeMerged(r.review(), r.text("change.branch"), merge_sha, at=r.at())]
+    head = r.get("patchSet.revision")
+    head_sha = head if isinstance(head, str) and head else None
+    return [
+        ChangeMerged(r.review(), r.text("change.branch"), merge_sha, at=r.at(), head_sha=head_sha)
+    ]
 
 
 def _change_abandoned(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
@@ -186,11 +203,12 @@ def _change_abandoned(r: _Reader, vote_label: str, bot_user: str) -> list[Event]
 
 def _comment_added(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
     review = r.review()
-    voter = r.required_account("author")
+    voter = r.actor("author")
     if r.get("author.username") == bot_user:
         return []  # govbot's own results and comments
     at = r.at()
     head_sha = r.get("patchSet.revision") or None
+    source = f"label:{vote_label}"
     events: list[Event] = []
     for approval in r.approvals():
         if approval.get("type") != vote_label or "oldValue" not in approval:
@@ -198,7 +216,10 @@ def _comment_added(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
         value = _vote_value(r, approval.get("value"))
         if value == _vote_value(r, approval.get("oldValue")):
             continue
-        events.append(VoteCast(review, voter, value, f"label:{vote_label}", at, head_sha))
+        if value == 0:  # a label set back to 0 is the vote taken back, as deleting it is
+            events.append(VoteWithdrawn(review, voter, source, at, source_id=source))
+        else:
+            events.append(VoteCast(review, voter, value, source, at, head_sha, source_id=source))
     comment = r.get("comment")
     if isinstance(comment, str):
         command = parse_command(strip_header(comment))
@@ -213,14 +234,23 @@ def _comment_added(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
 
 
 def _vote_removed(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
-    """vote-deleted, and reviewer-deleted (which removes the reviewer's votes too)."""
+    """vote-deleted, and reviewer-deleted (which removes the reviewer's votes too).
+
+    ``reviewer`` is whose vote went, ``remover`` who removed it: only the voter
+    can take a vote back, so a removal by someone else is refused by the worker.
+    """
     review = r.review()
-    voter = r.required_account("reviewer")
+    voter = r.actor("reviewer")
+    remover = r.account("remover")
     removed = any(
         a.get("type") == vote_label and "oldValue" in a and a.get("oldValue") not in (None, "0")
         for a in r.approvals()
     )
-    return [VoteWithdrawn(review, voter, f"label:{vote_label}", r.at())] if removed else []
+    if not removed:
+        return []
+    source = f"label:{vote_label}"
+    by = Actor(remover) if remover is not None else None
+    return [VoteWithdrawn(review, voter, source, r.at(), by=by, source_id=source)]
 
 
 def _ref_updated(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:

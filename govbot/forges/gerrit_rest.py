@@ -166,6 +166,15 @@ class GerritRest:
         info = self._json("GET", f"/projects/{_q(project)}/branches/{_q(branch)}")
         return str(info["revision"])
 
+    def head(self, project: str) -> str:
+        """The project's HEAD branch (GET projects/{p}/HEAD: "refs/heads/master")."""
+        return str(self._json("GET", f"/projects/{_q(project)}/HEAD")).removeprefix("refs/heads/")
+
+    def account(self, username: str) -> dict[str, Any] | None:
+        """GET accounts/{username}: the AccountInfo (``_account_id``), None if no such account."""
+        resp = self.call("GET", self._api(f"/accounts/{_q(username)}"), missing_ok=True)
+        return None if resp is None else parse_json(resp.text)
+
     def get_file(self, project: str, commit: str, path: str) -> bytes:
         content = self.file_at(project, commit, path, missing_ok=False)
         assert content is not None

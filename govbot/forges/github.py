@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import partial
@@ -31,6 +32,9 @@ ANNOTATIONS_PER_REQUEST = 50  # GitHub's limit per check-run create/update
 _SUMMARY_LIMIT = 65535  # GitHub rejects longer check-run summaries
 _BLOB_CACHE_SIZE = 4096
 _FILE_MODES = ("100644", "100755")  # regular files; symlinks and submodules are never read
+
+
+_SHA = re.compile(r"[0-9a-f]{40}")
 
 
 class GitHubForge(GitHubReleases, GitHubClient):
@@ -108,6 +112,32 @@ class GitHubForge(GitHubReleases, GitHubClient):
         if len(self._blobs) > _BLOB_CACHE_SIZE:
             self._blobs.popitem(last=False)
         return data
+
+    def default_branch(self, repo: str) -> str:
+        if repo not in self._default_branches:
+            r = self._repo(repo)
+            self._default_branches[repo] = self._call(f"repo {repo}", lambda: r.default_branch)
+        return self._default_branches[repo]
+
+    def resolve(self, repo: str, rev: str) -> str:
+        """A sha stays itself; a branch is read through its ref (GET git/ref/heads/{b})."""
+        if _SHA.fullmatch(rev):
+            return rev
+        r = self._repo(repo)
+        branch = rev.removeprefix("refs/heads/")
+        return str(
+            self._call(f"ref {repo}@{branch}", lambda: r.get_git_ref(f"heads/{branch}").object.sha)
+        )
+
+    def account_id(self, login: str) -> str | None:
+        """GET /users/{login}: the user's id, which stays when the login is renamed."""
+        try:
+            user = self._call(f"user {login}", lambda: self._gh.get_user(login))
+            return str(self._call(f"user {login}", lambda: user.id))
+        except GitHubError as e:
+            if e.status == 404:
+                return None
+            raise
 
     def changed_files(self, review: ReviewRef) -> list[str]:
         """Paths the PR touches; a rename contributes both its old and its new path."""

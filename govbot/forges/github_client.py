@@ -66,6 +66,7 @@ class GitHubClient:
         self._sleep = sleep
         # what the forge learns as it goes: blobs by sha, and whether check runs are allowed
         self._blobs: OrderedDict[str, bytes] = OrderedDict()
+        self._default_branches: dict[str, str] = {}
         self._checks_forbidden = False  # a plain token cannot create check runs: use statuses
         self._gh = Github(
             base_url=base_url,

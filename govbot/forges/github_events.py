@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from govbot.core.events import (
+    Actor,
     ChangeAbandoned,
     ChangeMerged,
     ChangeProposed,
@@ -58,7 +59,7 @@ def _pull_request(p: dict[str, Any]) -> list[Event] | None:
     if action in ("opened", "reopened", "ready_for_review"):
         return [ChangeProposed(**_change(p))]
     changes = p.get("changes")
-    if action == "synchronize" or (
+    if action in ("synchronize", "converted_to_draft") or (
         action == "edited" and isinstance(changes, dict) and "base" in changes
     ):
         return [ChangeUpdated(**_change(p))]
@@ -70,30 +71,37 @@ def _pull_request(p: dict[str, Any]) -> list[Event] | None:
             merge_sha = _get(p, "pull_request", "merge_commit_sha", optional=True)
             base_ref = _str(p, "pull_request", "base", "ref")
             at = _time(p, "pull_request", "closed_at") or _time(p, "pull_request", "updated_at")
-            return [ChangeMerged(review, base_ref=base_ref, merge_sha=merge_sha, at=at)]
+            head = _get(p, "pull_request", "head", "sha", optional=True)
+            return [ChangeMerged(review, base_ref, merge_sha, at=at, head_sha=head)]
         return [ChangeAbandoned(review, at=_time(p, "pull_request", "updated_at"))]
     return None
 
 
 def _pull_request_review(p: dict[str, Any]) -> list[Event] | None:
     action = _str(p, "action")
+    voter = _actor(p, "review", "user")
+    review_id = str(_get(p, "review", "id", kind=int, optional=True) or "")
     if action == "submitted":
         state = _str(p, "review", "state").lower()
         if state not in _REVIEW_VOTES:
             return []  # "commented": an opinion, not a vote
         vote = VoteCast(
             _review(p),
-            voter=_str(p, "review", "user", "login"),
+            voter=voter,
             value=_REVIEW_VOTES[state],
             source="review",
             at=_time(p, "review", "submitted_at"),
             head_sha=_get(p, "review", "commit_id", optional=True),
+            source_id=review_id,
         )
         return [vote]
     if action == "dismissed":
-        # The payload says when the review was submitted, not when it was dismissed.
+        # The payload says when the review was submitted, not when it was dismissed,
+        # and who dismissed it only in ``sender``: often a maintainer, not the voter.
         return [
-            VoteWithdrawn(_review(p), voter=_str(p, "review", "user", "login"), source="review")
+            VoteWithdrawn(
+                _review(p), voter=voter, source="review", by=_sender(p), source_id=review_id
+            )
         ]
     return None
 
@@ -101,33 +109,42 @@ def _pull_request_review(p: dict[str, Any]) -> list[Event] | None:
 def _issue_comment(p: dict[str, Any]) -> list[Event] | None:
     action = _str(p, "action")
     review = _review(p, number=("issue", "number"))
-    author = _str(p, "comment", "user", "login")
+    author = _actor(p, "comment", "user")
+    by = _sender(p)
     body = _get(p, "comment", "body", optional=True) or ""
     command = parse_command(body)
+    comment_id = str(_get(p, "comment", "id", kind=int))
     on_pr = bool(_get(p, "issue", "pull_request", kind=dict, optional=True))
     release_request = action == "created" and command is not None and command[0] == "release"
     if not on_pr and not release_request:
         return None  # a plain issue: only a release request ("/release 2020.06") is for govbot
     if action == "deleted":
         if command and command[0] in VOTE_COMMANDS:
-            return [VoteWithdrawn(review, voter=author, source="comment")]
+            return [VoteWithdrawn(review, author, source="comment", by=by, source_id=comment_id)]
         return []
     if action not in ("created", "edited"):
         return None
+    at = _time(p, "comment", "updated_at")
+    default_branch = _get(p, "repository", "default_branch", optional=True)
     if command:
-        comment_id = str(_get(p, "comment", "id", kind=int))
-        at = _time(p, "comment", "updated_at")
-        base = _get(p, "repository", "default_branch", optional=True)
-        return [CommentCommand(review, author, command[0], command[1], comment_id, at, base)]
+        return [
+            CommentCommand(
+                review,
+                author,
+                command[0],
+                command[1],
+                comment_id,
+                at,
+                default_branch,
+                by=by,
+                governed_branch=default_branch,
+            )
+        ]
     before = _get(p, "changes", "body", "from", optional=True) if action == "edited" else None
     previous = parse_command(before) if isinstance(before, str) else None
     if previous and previous[0] in VOTE_COMMANDS:
         # The vote was edited out of the comment: the same as deleting it.
-        return [
-            VoteWithdrawn(
-                review, voter=author, source="comment", at=_time(p, "comment", "updated_at")
-            )
-        ]
+        return [VoteWithdrawn(review, author, source="comment", at=at, by=by, source_id=comment_id)]
     return []
 
 
@@ -168,7 +185,22 @@ def _change(p: dict[str, Any]) -> dict[str, Any]:
         "title": _get(p, "pull_request", "title", optional=True) or "",
         "url": _get(p, "pull_request", "html_url", optional=True) or "",
         "at": _time(p, "pull_request", "updated_at"),
+        "draft": bool(_get(p, "pull_request", "draft", kind=bool, optional=True)),
+        "governed_branch": _get(p, "repository", "default_branch", optional=True),
     }
+
+
+def _actor(p: dict[str, Any], *path: str) -> Actor:
+    """A user object: the login for display, the immutable id for identity."""
+    user_id = _get(p, *path, "id", kind=int, optional=True)
+    return Actor(_str(p, *path, "login"), "" if user_id is None else str(user_id))
+
+
+def _sender(p: dict[str, Any]) -> Actor | None:
+    """Who triggered the delivery (GitHub's ``sender``), if the payload says."""
+    if not isinstance(p.get("sender"), dict):
+        return None
+    return _actor(p, "sender")
 
 
 def _review(p: dict[str, Any], number: tuple[str, ...] = ("pull_request", "number")) -> ReviewRef:

@@ -21,6 +21,20 @@ from govbot.repo.bundled import local_repo
 FORGES = ("github", "gerrit")
 
 
+def gerrit_labels(environ: Mapping[str, str] = os.environ) -> tuple[str, str, str]:
+    """(the check's label, the label whose votes are ballots, govbot's own username).
+
+    They come from configuration because every Gerrit site names its labels
+    and its bot account: a message from govbot's account is never read as a
+    command, and the check's label is never counted as a vote.
+    """
+    return (
+        environ.get("GOVBOT_GERRIT_LABEL", "").strip() or "Verified",
+        environ.get("GOVBOT_GERRIT_VOTE_LABEL", "").strip() or "Code-Review",
+        environ.get("GOVBOT_GERRIT_USER", "").strip() or "govbot",
+    )
+
+
 def normalise(source: str, event: str, payload: Any) -> list[Event] | None:
     """govbot's events for one delivery; None when govbot does not handle it.
 
@@ -34,7 +48,8 @@ def normalise(source: str, event: str, payload: Any) -> list[Event] | None:
     if source == "gerrit":
         from govbot.forges import gerrit_events
 
-        return gerrit_events.normalise(payload)
+        label, vote_label, bot_user = gerrit_labels()
+        return gerrit_events.normalise(payload, label, vote_label, bot_user)
     raise PayloadError(f"unknown source {source!r}")
 
 

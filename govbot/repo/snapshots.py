@@ -71,13 +71,8 @@ def _stderr(proc: subprocess.CompletedProcess[bytes]) -> str:
     return proc.stderr.decode("utf-8", "replace").strip()
 
 
-def read_git(repo: Path, rev: str) -> dict[str, bytes]:
-    """The governed files at a Git revision, using a constant three git processes.
-
-    ``rev-parse`` pins the revision to a commit id (so later commands cannot
-    misread it), ``ls-tree`` lists the whole tree once, and one
-    ``cat-file --batch`` reads every wanted blob, however many there are.
-    """
+def resolve_commit(repo: Path, rev: str) -> str:
+    """The commit id a revision names, pinned (a later move of a branch changes nothing)."""
     if not rev or rev.startswith("-") or "\0" in rev:
         raise SnapshotError(
             f"invalid revision {rev!r}: must be a non-empty name not starting with '-'"
@@ -92,8 +87,23 @@ def read_git(repo: Path, rev: str) -> dict[str, bytes]:
         # --quiet silences "no such name"; a name of a non-commit object still explains itself.
         why = _stderr(proc).removeprefix("error: ") or "no such commit, branch or tag"
         raise SnapshotError(f"unknown revision {rev!r} in {repo} ({why})")
-    commit = proc.stdout.decode("ascii").strip()
+    return proc.stdout.decode("ascii").strip()
 
+
+def current_branch(repo: Path) -> str | None:
+    """The branch checked out in ``repo``, None when detached or not a repository."""
+    proc = _git(repo, "symbolic-ref", "--quiet", "--short", "HEAD")
+    return proc.stdout.decode("utf-8", "replace").strip() or None if proc.returncode == 0 else None
+
+
+def read_git(repo: Path, rev: str) -> dict[str, bytes]:
+    """The governed files at a Git revision, using a constant three git processes.
+
+    ``rev-parse`` pins the revision to a commit id (so later commands cannot
+    misread it), ``ls-tree`` lists the whole tree once, and one
+    ``cat-file --batch`` reads every wanted blob, however many there are.
+    """
+    commit = resolve_commit(repo, rev)
     proc = _git(repo, "ls-tree", "-r", "-z", "--full-tree", commit, "--")
     if proc.returncode != 0:
         raise SnapshotError(f"cannot list {rev!r} in {repo}: {_stderr(proc)}")

@@ -5,6 +5,9 @@ where the last one stopped) and does what has come due:
 
 * a pending vote whose minimum review time is over is tallied again, and its
   result posted (pending -> passed or failed);
+* every open review is tallied again, whatever its shown state (passed
+  included), and the result posted when it differs from what was shown: a
+  tally a crash interrupted, or a policy cache gone stale, is caught up;
 * a reminder is posted to a review before its decision time, at the days the
   timeline policy names;
 * a timeline milestone that has passed is recorded in the audit log.
@@ -27,11 +30,11 @@ from govbot.core.events import ReviewRef
 from govbot.core.policies import Policies
 from govbot.core.timeline import Timeline
 from govbot.core.validate import SchemaSet
-from govbot.forges.base import Forge
+from govbot.forges.base import Forge, ForgeError
 from govbot.forges.recording import RecordingForge
 from govbot.service import voting
 from govbot.service.context import Context, reports_of
-from govbot.store import clock, votes
+from govbot.store import clock, reviews, votes
 from govbot.store.effects import Effects, apply
 from govbot.store.models import utcnow
 from govbot.store.votes import Undecided
@@ -55,7 +58,7 @@ class Clock:
 
     def tick(self) -> list[str]:
         """Do what is due now; returns the keys acted on."""
-        done = [*self._decisions(), *self._reminders(), *self._milestones()]
+        done = [*self._decisions(), *self._resync(), *self._reminders(), *self._milestones()]
         for key in done:
             log.info("clock: %s", key)
         return done
@@ -80,13 +83,21 @@ class Clock:
         with self.engine.begin() as conn:
             apply(conn, effects, self.name)
 
-    def _retally(self, review_key: str, forge_name: str) -> None:
+    def _retally(self, review_key: str, forge_name: str, post: bool = True) -> str | None:
         forge, dry_run = self.forge_for(forge_name)
-        recorder = RecordingForge(forge, dry_run)
-        ctx = Context(recorder, self.schemas, None, self.name, self.now)
-        with self.engine.connect() as reads:
-            effects = voting.retally(ctx, reads, review_key)
-        self._write(effects, recorder)
+        ctx = Context(RecordingForge(forge, dry_run), self.schemas, None, self.name, self.now)
+        return voting.tally_review(ctx, self.engine, review_key, post=post)
+
+    def _resync(self) -> Iterator[str]:
+        """Every open review tallied again; a key is yielded when its shown result changed."""
+        with self.engine.connect() as conn:
+            todo = dict.fromkeys([*reviews.wanting_tally(conn), *reviews.open_keys(conn)])
+        for key, forge_name in todo:
+            try:
+                if self._retally(key, forge_name, post=False) is not None:
+                    yield f"tally:{key}"
+            except ForgeError as e:  # one review's forge trouble never stops the others
+                log.warning("clock: tally of %s failed: %s", key, e)
 
     def _timeline(self) -> Timeline | None:
         if self.timeline_files is None:

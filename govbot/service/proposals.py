@@ -9,23 +9,24 @@ which voting rule applies and which votes are stale.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from sqlalchemy import Connection
 
-from govbot.core import report
+from govbot.core import layout, report
 from govbot.core.check import check
 from govbot.core.events import ChangeAbandoned, ChangeMerged, ChangeProposed, ChangeUpdated
 from govbot.core.findings import Finding, Severity
-from govbot.core.policies import Policies
+from govbot.core.policies import Policies, PolicyUnusable
 from govbot.forges.base import Annotation, CheckReport, ForgeError
-from govbot.service import voting
 from govbot.service.context import Context
+from govbot.service.governed import governed_branch
 from govbot.service.registry import handles
-from govbot.store import ballots, reviews
+from govbot.store import heads, reviews
 from govbot.store.checks import CheckRecord
 from govbot.store.effects import Effects
 from govbot.store.models import utcnow
-from govbot.store.reviews import ReviewUpdate
+from govbot.store.reviews import ReviewState, ReviewUpdate
 
 CHECK_NAME = "govbot/check"  # its reports are of kind "check"; the vote's, "vote"
 COMMENT_MARKER = "<!-- govbot:check -->"
@@ -36,42 +37,59 @@ LEVELS = {Severity.ERROR: "failure", Severity.WARNING: "warning", Severity.NOTIC
 def on_revision(
     event: ChangeProposed | ChangeUpdated, ctx: Context, conn: Connection, effects: Effects
 ) -> None:
+    """Check the new revision, classify it afresh, and ask for the vote to be tallied.
+
+    The first sighting pins the review's governed branch and the policy commit
+    that will judge its vote. Every head is classified again from the full
+    diff; a class that changes restarts the review period at that push, and
+    time spent as a draft never counts.
+    """
     ref = event.review
     current = reviews.get(conn, ref.key)
-    if (
-        current is not None
-        and event.at is not None
-        and current.updated_at > event.at
-        and current.head_sha != event.head_sha
-    ):
+    at = ctx.when(event.at)
+    if current is not None and current.updated_at > at and current.head_sha != event.head_sha:
         detail = {"head_sha": event.head_sha, "current": current.head_sha}
         effects.audit.append(("stale-event-ignored", ref.key, detail))
         return
-    effects.reviews.append(
-        ReviewUpdate(
-            ref,
-            event.at or utcnow(),
-            state="open",
-            base_ref=event.base_ref,
-            head_sha=event.head_sha,
-            title=event.title,
-            url=event.url,
-            opened_at=event.at or utcnow(),
-        )
+    governed = (
+        current.governed_branch
+        if current is not None and current.governed_branch
+        else governed_branch(ctx, ref.repo, event.governed_branch)
     )
     base_rev = event.base_sha or event.base_ref
     try:
+        pinned = (
+            current.policy_sha
+            if current is not None and current.policy_sha
+            else ctx.forge.resolve(ref.repo, governed)
+        )
+        policy_files = ctx.forge.read_files(ref.repo, pinned)
         base = ctx.forge.read_files(ref.repo, base_rev)
         head = ctx.forge.read_files(ref.repo, event.head_sha)
     except ForgeError as e:
         if not e.permanent:
             raise
+        effects.reviews.append(_update(event, at, ctx.receipt, current, governed, None))
         summary = f"govbot could not read the change: {e}"
         post(ctx, event, base_rev, "neutral", "Revisions not available", summary, [], effects)
         return
-    result = check(base, head, ctx.schemas, ctx.cache)
-    policies = Policies.from_files(base)
-    vote_class = policies.voting.classify(result.changed_files, result.changes)
+    result = check(base, head, ctx.schemas, ctx.cache, policy_files)
+    try:
+        vote_class: str | None = (
+            Policies.load(policy_files, ctx.schemas)
+            .voting.classify(result.changed_files, result.changes)
+            .name
+        )
+    except PolicyUnusable:
+        vote_class = None  # the tally says why no vote can pass
+    history = heads.history(conn, ref.key)
+    previous = history[-1] if history else None
+    content = layout.content_key(head)
+    if event.keeps_votes and previous is not None:
+        content = previous.content_key  # Gerrit: a trivial rebase keeps the reviewed content
+    restart = previous is not None and previous.vote_class != vote_class
+    effects.reviews.append(_update(event, at, ctx.receipt, current, governed, pinned, restart))
+    effects.heads.append((ref.key, event.head_sha, content, vote_class, at))
     warnings = sum(f.severity is Severity.WARNING for f in result.findings)
     post(
         ctx,
@@ -82,18 +100,50 @@ def on_revision(
         report.check_markdown(result.findings, result.changes),
         result.findings,
         effects,
-        vote_class=vote_class.name,
+        vote_class=vote_class,
     )
-    opened = current.opened_at if current is not None and current.opened_at else None
-    voting.tally_and_post(
-        ctx,
-        ref,
-        event.head_sha,
-        opened or event.at or utcnow(),
-        policies,
-        vote_class.name,
-        ballots.for_review(conn, ref.key),
-        effects,
+    if restart:
+        effects.audit.append(
+            (
+                "review-period-restarted",
+                ref.key,
+                {"from": previous.vote_class if previous else None, "to": vote_class},
+            )
+        )
+    effects.tally.append(ref.key)
+
+
+def _update(
+    event: ChangeProposed | ChangeUpdated,
+    at: datetime,
+    receipt: datetime,
+    current: ReviewState | None,
+    governed: str,
+    pinned: str | None,
+    restart: bool = False,
+) -> ReviewUpdate:
+    """The review's row after this revision; the period starts at govbot's receipt time.
+
+    It starts when the review is first seen ready for review (opened, or
+    marked ready after being a draft) and again when the class changes.
+    """
+    start: datetime | None = None
+    was_draft = current is None or current.draft or current.period_start is None
+    if not event.draft and (was_draft or restart):
+        start = receipt
+    return ReviewUpdate(
+        event.review,
+        at,
+        state="open",
+        base_ref=event.base_ref,
+        head_sha=event.head_sha,
+        title=event.title,
+        url=event.url,
+        opened_at=receipt,
+        governed_branch=governed,
+        policy_sha=pinned,
+        period_start=start,
+        draft=event.draft,
     )
 
 

@@ -17,17 +17,18 @@ from sqlalchemy import Connection
 
 from govbot.core import release
 from govbot.core.events import ChangeMerged, CommentCommand
-from govbot.core.policies import Policies
+from govbot.core.policies import Policies, PolicyUnusable
 from govbot.forges.base import Forge, ForgeError, ProposedChange
+from govbot.service import voting
 from govbot.service.context import Context
+from govbot.service.governed import governed_branch
 from govbot.service.registry import handles
-from govbot.service.voting import plain
-from govbot.store import checks, reviews, votes
+from govbot.service.voting import account_of, plain, same_person
+from govbot.store import ballots, checks, heads, reviews
 from govbot.store.effects import Effects
 
 ERROR_MARKER = "<!-- govbot:release -->"
 REQUEST_MARKER = "<!-- govbot:release-request -->"
-DEFAULT_BASE = "main"
 USAGE = "Usage: `/release ID [--supersede OLD ...] [--base BRANCH]`, e.g. `/release 2020.06 --supersede 2018.02`."
 
 
@@ -60,22 +61,31 @@ def on_release_request(
     """
     ref = event.review
     effects.audit.append((type(event).__name__, ref.key, plain(event)))
-    review = reviews.get(conn, ref.key)
+    if event.by is not None and not same_person(event.by, event.author):
+        _refuse(ctx, event, f"the request was edited by @{event.by.login}, not its author", effects)
+        return
     try:
-        release_id, supersede, base = parse_request(event.args)
-        base = base or (review.base_ref if review is not None else None) or event.base_ref
-        base = base or DEFAULT_BASE
+        release_id, supersede, asked = parse_request(event.args)
+        base = governed_branch(ctx, ref.repo, event.governed_branch)
+        if asked is not None and asked.removeprefix("refs/heads/") != base:
+            raise release.ReleaseError(
+                f"releases are made from the governed branch `{base}`, not from `{asked}`."
+            )
         files = ctx.forge.read_files(ref.repo, base)
-        committee = Policies.from_files(files).committee
-        at = event.at or ctx.now()
-        member = committee.member_for(ref.forge, event.author, at)
+        committee = Policies.load(files, ctx.schemas).committee
+        at = ctx.when(event.at)
+        account = account_of(ctx, ref.forge, event.author)
+        member = committee.member_for(ref.forge, account, at, event.author.login)
         if member is None or not committee.may(member, "prepare-release"):
             who = " or ".join(committee.roles_that_may("prepare-release")) or "nobody"
             raise release.ReleaseError(
-                f"@{event.author} may not ask for a release: by policies/committee.yaml on "
+                f"@{event.author.login} may not ask for a release: by policies/committee.yaml on "
                 f"{base}, only a current {who} may."
             )
         prepared = release.prepare(files, release_id, supersede, at.date())
+    except PolicyUnusable as e:
+        _refuse(ctx, event, f"the governed branch's policies cannot be used: {e}", effects)
+        return
     except ForgeError as e:
         if not e.permanent:
             raise
@@ -106,7 +116,8 @@ def on_release_request(
                 "number": opened.number,
                 "url": opened.url,
                 "created": opened.created,
-                "by": event.author,
+                "by": event.author.login,
+                "by_id": event.author.id,
             },
         )
     )
@@ -115,29 +126,56 @@ def on_release_request(
 def _refuse(ctx: Context, event: CommentCommand, why: str, effects: Effects) -> None:
     ctx.forge.upsert_comment(event.review, REQUEST_MARKER, f"No release change opened: {why}")
     effects.audit.append(
-        ("release-request-refused", event.review.key, {"by": event.author, "why": why})
+        ("release-request-refused", event.review.key, {"by": event.author.login, "why": why})
     )
 
 
 @handles(ChangeMerged)
 def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effects) -> None:
+    """Publish what this review itself approved, if its own vote passed at the merged head.
+
+    Only a merge into the governed branch publishes. The guidelines released
+    are those the review's own diff approves (approved at its checked head,
+    not at its base), never an approval merged earlier by another change. The
+    vote is tallied afresh from the stored ballots, not read from a stored
+    result, and must have passed on the very head that was merged.
+    """
     ref = event.review
-    base = checks.latest_base(conn, ref.key)
-    merged_at = event.merge_sha or event.base_ref
-    if base is None:
+    review = reviews.get(conn, ref.key)
+    checked = checks.latest(conn, ref.key)
+    if review is None or checked is None or checked.base_sha is None:
         return  # never checked: not a change govbot judged
-    released = release.released(
-        ctx.forge.read_files(ref.repo, base), after := ctx.forge.read_files(ref.repo, merged_at)
-    )
+    merged_at = event.merge_sha or event.base_ref
+    if review.governed_branch and event.base_ref != review.governed_branch:
+        effects.audit.append(
+            ("merge-not-governed", ref.key, {"branch": event.base_ref, "sha": merged_at})
+        )
+        return
+    after = ctx.forge.read_files(ref.repo, merged_at)
+    base_files = ctx.forge.read_files(ref.repo, checked.base_sha)
+    own = release.released(base_files, ctx.forge.read_files(ref.repo, checked.head_sha))
+    released = [g for g in release.released(base_files, after) if g in own]
     if not released:
         return
-    result = votes.get(conn, ref.key)
-    vote = result.state if result is not None else None
-    if vote != "passed":
-        body = f"{', '.join(released)} merged without a passed vote (the vote is {vote or 'missing'}): not published. Chairs, please decide."
+    _, result = voting.judge(
+        ctx, review, ballots.for_review(conn, ref.key), heads.history(conn, ref.key)
+    )
+    merged_head = event.head_sha or review.head_sha
+    problem = None
+    if result.state != "passed":
+        problem = f"the vote is {result.state}"
+    elif merged_head != result.head_sha or merged_head != checked.head_sha:
+        problem = (
+            f"the vote passed on {str(result.head_sha)[:12]}, but {str(merged_head)[:12]} merged"
+        )
+    if problem is not None:
+        body = (
+            f"{', '.join(released)} merged without a passed vote on the merged head ({problem}): "
+            "not published. Chairs, please decide."
+        )
         ctx.forge.upsert_comment(ref, ERROR_MARKER, body, head_sha=merged_at)
         effects.audit.append(
-            ("release-not-published", ref.key, {"guidelines": released, "vote": vote})
+            ("release-not-published", ref.key, {"guidelines": released, "why": problem})
         )
         return
     for guideline_id in released:

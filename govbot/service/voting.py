@@ -1,35 +1,49 @@
 """Votes where they are cast: ballots from events, the tally, the ``govbot/vote`` result.
 
-The committee and the voting rules always come from the review's *base*
-branch as it stands when the tally is made: a member removed there stops
-counting mid-review, and a change to ``committee.yaml`` or ``voting.yaml`` is
-judged by the rules it would replace. The vote class (which rule applies) is
-decided when the change is checked, from the paths it touches and its diff.
+Three rules make the result the committee's own:
+
+* **A ballot is the act of its actor.** A vote counts for the immutable
+  account id of whoever cast it; an edit or a deletion by anyone else never
+  creates or withdraws a vote (it is audited and the chairs are told), and
+  deleting a superseded vote leaves the current one alone.
+* **A ballot is bound to a revision**: a review's to the commit it was given
+  on, a comment's to the head the review had at the comment's own time. It
+  goes stale only when the governed content changes.
+* **One tally at a time per review** (:func:`tally_review`): under a
+  per-review lock, from every stored ballot, by the policies pinned when the
+  vote opened; the result posted is the result stored.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
-from govbot.core.events import CommentCommand, Event, ReviewRef, VoteCast, VoteWithdrawn
-from govbot.core.policies import Policies
-from govbot.core.policy import Committee, VoteClass
+from govbot.core.events import Actor, CommentCommand, Event, ReviewRef, VoteCast, VoteWithdrawn
+from govbot.core.policies import Policies, PolicyUnusable
+from govbot.core.policy import VoteClass
 from govbot.core.votes import Ballot, Tally, render_markdown, tally
 from govbot.forges.base import CheckReport
-from govbot.service.context import Context
+from govbot.forges.recording import RecordingForge
+from govbot.service.context import Context, reports_of
+from govbot.service.governed import pinned_policies
 from govbot.service.registry import handles
 from govbot.store import ballots as stored_ballots
-from govbot.store import checks, reviews
-from govbot.store.effects import Effects
+from govbot.store import heads, reviews, votes
+from govbot.store.effects import Effects, apply
+from govbot.store.locks import review_lock
 from govbot.store.models import utcnow
-from govbot.store.reviews import ReviewUpdate
+from govbot.store.reviews import ReviewState, ReviewUpdate
 from govbot.store.votes import VoteResult
+
+log = logging.getLogger("govbot.voting")
 
 VOTE_CHECK = "govbot/vote"
 HELP_MARKER = "<!-- govbot:help -->"
+INTEGRITY_MARKER = "<!-- govbot:integrity -->"
 COMMAND_HELP = (
     "govbot understands these commands, one per comment line:\n\n"
     "- `/vote +1`, `/vote -1`, `/vote 0` (or `/abstain`): cast or change your vote\n"
@@ -42,42 +56,61 @@ CONCLUSIONS = {
     "blocked": "failure",
     "pending": "pending",
     "held": "pending",
+    "not-governed": "neutral",
 }
 VOTE_WORDS = {"+1": 1, "1": 1, "-1": -1, "0": 0}
 KNOWN_ONLY_BY_VOTE = datetime(1970, 1, 1, tzinfo=UTC)
 """The update time of a review known only by a vote so far: any real state wins over it."""
 
 
-def ballots_for(event: Event, head_sha: str | None) -> tuple[list[Ballot], bool]:
-    """The ballots an event casts, and whether it was a command govbot did not understand."""
-    at = getattr(event, "at", None) or utcnow()
+def ballots_for(
+    event: Event, account: str, at: datetime, revision: str | None
+) -> tuple[list[Ballot], bool]:
+    """The ballots an event casts for ``account``, and whether it was a command govbot
+    did not understand. ``revision`` is the commit the act applies to."""
     forge = event.review.forge if hasattr(event, "review") else ""
     if isinstance(event, VoteCast):
+        login, source, sid = event.voter.login, event.source, event.source_id
         return [
-            Ballot(
-                forge,
-                event.voter,
-                "vote",
-                event.value,
-                at,
-                event.head_sha or head_sha,
-                event.source,
-            )
+            Ballot(forge, account, "vote", event.value, at, revision, source, login, sid)
         ], False
     if isinstance(event, VoteWithdrawn):
-        return [Ballot(forge, event.voter, "withdraw", None, at, head_sha, event.source)], False
+        login, source, sid = event.voter.login, event.source, event.source_id
+        return [Ballot(forge, account, "withdraw", None, at, None, source, login, sid)], False
     if isinstance(event, CommentCommand):
         word, args = event.command, event.args
+        login, sid = event.author.login, event.comment_id
         if word == "vote" and args and args[0] in VOTE_WORDS:
+            value = VOTE_WORDS[args[0]]
             return [
-                Ballot(forge, event.author, "vote", VOTE_WORDS[args[0]], at, head_sha, "comment")
+                Ballot(forge, account, "vote", value, at, revision, "comment", login, sid)
             ], False
         if word == "abstain":
-            return [Ballot(forge, event.author, "vote", 0, at, head_sha, "comment")], False
+            return [Ballot(forge, account, "vote", 0, at, revision, "comment", login, sid)], False
         if word in ("hold", "unhold"):
-            return [Ballot(forge, event.author, word, None, at, head_sha, "comment")], False
+            return [Ballot(forge, account, word, None, at, revision, "comment", login, sid)], False
         return [], word != "recheck"  # /release is handled by service/releasing.py
     return [], False
+
+
+def same_person(a: Actor, b: Actor) -> bool:
+    """By account id when both are known; by login only within one forge event that
+    names both (Gerrit's stream names accounts by username)."""
+    if a.id and b.id:
+        return a.id == b.id
+    return a.login == b.login
+
+
+def account_of(ctx: Context, forge: str, actor: Actor) -> str:
+    """The immutable id to record for ``actor``: from the payload, else from the forge.
+
+    An actor whose id cannot be established is recorded under a name that no
+    roster id can ever equal, so their act is shown but never counts.
+    """
+    if actor.id:
+        return actor.id
+    found = ctx.forge.account_id(actor.login) if forge == ctx.forge.name else None
+    return found or f"unverified:{actor.login}"
 
 
 @handles(VoteCast, VoteWithdrawn, CommentCommand)
@@ -87,48 +120,210 @@ def on_ballot(
     conn: Connection,
     effects: Effects,
 ) -> None:
-    """Record the ballot; re-tally when the change is known, with the base branch's policies."""
+    """Record the act as a ballot of its own actor, bound to its revision; ask for a tally."""
     key = event.review.key
     review = reviews.get(conn, key)
     if review is not None and review.state != "open":
         effects.audit.append(("vote-on-closed-review-ignored", key, plain(event)))
         return
-    head = review.head_sha if review is not None else None
-    cast, unknown = ballots_for(event, head)
-    effects.audit.append((type(event).__name__, key, plain(event)))
+    actor = event.author if isinstance(event, CommentCommand) else event.voter
+    if isinstance(event, VoteWithdrawn | CommentCommand):
+        by = event.by
+        if by is not None and not same_person(by, actor):
+            refuse_act(ctx, event, actor, by, review, effects)
+            return
+    account = account_of(ctx, event.review.forge, actor)
+    at = ctx.when(event.at)
+    history = heads.history(conn, key)
+    revision = event.head_sha if isinstance(event, VoteCast) else None
+    revision = revision or heads.head_at(history, at) or (review.head_sha if review else None)
+    cast, unknown = ballots_for(event, account, at, revision)
+    effects.audit.append((type(event).__name__, key, {**plain(event), "account": account}))
     if unknown:
+        head = review.head_sha if review is not None else ""
         ctx.forge.upsert_comment(event.review, HELP_MARKER, COMMAND_HELP, head_sha=head or "")
+    if isinstance(event, VoteWithdrawn) and event.source_id:
+        current = _current_vote(stored_ballots.for_review(conn, key), event.review.forge, account)
+        if current is not None and current.source_id and current.source_id != event.source_id:
+            # An old, superseded vote's comment or review is gone; the current vote stays.
+            effects.audit.append(
+                ("superseded-vote-removed", key, {"account": account, "gone": event.source_id})
+            )
+            return
     effects.ballots += [(key, b) for b in cast]
     if review is None or review.head_sha is None:
         effects.reviews.append(ReviewUpdate(event.review, KNOWN_ONLY_BY_VOTE))
         return
-    policies = Policies.from_files(ctx.forge.read_files(review.repo, review.base_ref or "HEAD"))
-    class_name = checks.vote_class_of(conn, key, review.head_sha)
-    ballots = stored_ballots.for_review(conn, key) + cast
-    tally_and_post(
-        ctx, event.review, review.head_sha, review.opened_at, policies, class_name, ballots, effects
+    if cast:
+        effects.tally.append(key)
+
+
+def _current_vote(ballots: list[Ballot], forge: str, account: str) -> Ballot | None:
+    """The voter's latest vote or withdrawal: what counts for them now."""
+    mine = [b for b in ballots if b.forge == forge and b.account == account]
+    acts = [b for b in mine if b.kind in ("vote", "withdraw")]
+    return max(acts, key=lambda b: b.at) if acts else None
+
+
+def refuse_act(
+    ctx: Context,
+    event: VoteWithdrawn | CommentCommand,
+    actor: Actor,
+    by: Actor,
+    review: ReviewState | None,
+    effects: Effects,
+) -> None:
+    """Someone changed another person's vote: nothing counts; audit it, tell the chairs."""
+    what = "withdrew" if isinstance(event, VoteWithdrawn) else "edited"
+    text = (
+        f"@{by.login} {what} a vote or command of @{actor.login} ({event.review.key}): "
+        f"only the voter can cast or take back their vote, so nothing changed."
+    )
+    chairs = _chairs(ctx, review)
+    if chairs:
+        text += " Chairs: " + ", ".join(f"@{c}" for c in chairs) + ", please look."
+    ctx.forge.upsert_comment(
+        event.review, INTEGRITY_MARKER, text, head_sha=(review.head_sha or "") if review else ""
+    )
+    detail = {**plain(event), "voter": actor.login, "voter_id": actor.id, "by": by.login}
+    effects.audit.append(("act-by-another-refused", event.review.key, {**detail, "by_id": by.id}))
+
+
+def _chairs(ctx: Context, review: ReviewState | None) -> list[str]:
+    """The logins of the members who may lift holds (the chairs), by the pinned policies."""
+    if review is None or not review.policy_sha:
+        return []
+    try:
+        committee = pinned_policies(ctx, review.repo, review.policy_sha).committee
+    except PolicyUnusable:
+        return []
+    now = ctx.now()
+    return sorted(
+        m.account(review.forge) or m.name
+        for m in committee.members
+        if m.standing(now) == "member" and committee.may(m, "release")
     )
 
 
-def retally(ctx: Context, conn: Connection, review_key: str) -> Effects:
-    """Tally a known review again (the clock, when a deadline passes)."""
-    effects = Effects()
-    review = reviews.get(conn, review_key)
-    if review is None or review.state != "open" or review.head_sha is None:
-        return effects
-    policies = Policies.from_files(ctx.forge.read_files(review.repo, review.base_ref or "HEAD"))
-    class_name = checks.vote_class_of(conn, review.key, review.head_sha)
-    tally_and_post(
-        ctx,
-        review.ref,
-        review.head_sha,
-        review.opened_at,
-        policies,
-        class_name,
-        stored_ballots.for_review(conn, review.key),
-        effects,
+# -- the tally -------------------------------------------------------------------------
+
+
+def tally_review(
+    ctx: Context, engine: Engine, review_key: str, *, post: bool = False
+) -> str | None:
+    """Tally one review under its lock and post the result if it changed (always with
+    ``post``). Returns the state posted, None when nothing was posted."""
+    with review_lock(engine, review_key):
+        with engine.connect() as conn:
+            review = reviews.get(conn, review_key)
+            if review is None or review.state != "open" or review.head_sha is None:
+                return None
+            ballots = stored_ballots.for_review(conn, review_key)
+            history = heads.history(conn, review_key)
+            previous = votes.get(conn, review_key)
+        report, result = judge(ctx, review, ballots, history)
+        changed = previous is None or (previous.state, previous.summary, previous.head_sha) != (
+            result.state,
+            result.summary,
+            result.head_sha,
+        )
+        effects = Effects()
+        if changed or post:
+            recorder = RecordingForge(ctx.forge.forge, ctx.forge.dry_run)
+            recorder.post_check(report)
+            effects.reports += reports_of(recorder)
+            effects.audit.append(
+                (
+                    "tallied",
+                    review_key,
+                    {
+                        "state": result.state,
+                        "class": result.vote_class,
+                        "policy": result.policy_sha,
+                        "head": result.head_sha,
+                    },
+                )
+            )
+        effects.vote_results.append(result)
+        with engine.begin() as conn:
+            apply(conn, effects, ctx.actor)
+            reviews.tallied(conn, review_key, review.tally_seq)
+        return result.state if (changed or post) else None
+
+
+def judge(
+    ctx: Context, review: ReviewState, ballots: list[Ballot], history: list[heads.Head]
+) -> tuple[CheckReport, VoteResult]:
+    """The vote result of a review as it is stored now (pure but for the pinned read)."""
+    head = review.head_sha or ""
+    ref = review.ref
+    now = ctx.now()
+    current = next((h for h in reversed(history) if h.head_sha == head), None)
+    class_name = current.vote_class if current is not None else None
+    same = frozenset(
+        h.head_sha for h in history if current is not None and h.content_key == current.content_key
     )
-    return effects
+    if review.governed_branch and review.base_ref and review.base_ref != review.governed_branch:
+        text = (
+            f"Not governed: this change targets `{review.base_ref}`, and the committee governs "
+            f"`{review.governed_branch}`. No vote passes here and nothing is published."
+        )
+        return _plain_result(ref, head, "not-governed", class_name or "-", text, review)
+    pin = review.policy_sha or review.governed_branch
+    if not pin:
+        text = "Blocked: no governed policy is pinned for this review; it cannot be judged."
+        return _plain_result(ref, head, "blocked", class_name or "-", text, review)
+    try:
+        policies = pinned_policies(ctx, review.repo, pin)
+    except PolicyUnusable as e:
+        lines = "\n".join(f"- `{f.file}:{f.line}:{f.column}`: {f.message}" for f in e.findings)
+        text = (
+            "Blocked: the policies that judge this vote cannot be used, so no vote can pass "
+            f"until they are fixed on the governed branch:\n\n{lines}"
+        )
+        return _plain_result(ref, head, "blocked", class_name or "-", text, review)
+    vote_class, outcome = evaluate(
+        policies, class_name, ballots, ref.forge, head, review.period_start, now, same
+    )
+    state, explanation = outcome.state, outcome.explanation
+    if review.draft:
+        state = "pending"
+        explanation = "A draft: the review period starts when it is marked ready for review."
+    summary = (
+        f"Vote class **{vote_class.name}**. Judged by the policies of the governed branch "
+        f"`{review.governed_branch or '?'}` at `{(review.policy_sha or '?')[:12]}`.\n\n"
+        + render_markdown(outcome, policies.committee)
+    )
+    if review.draft:
+        summary = f"**{explanation}**\n\n" + summary
+    report = CheckReport(
+        ref,
+        head,
+        VOTE_CHECK,
+        CONCLUSIONS.get(state, "neutral"),
+        f"{state}: {explanation}"[:255],
+        summary,
+    )
+    result = VoteResult(
+        ref.key,
+        head,
+        vote_class.name,
+        state,
+        None if review.draft else outcome.earliest_decision,
+        summary,
+        utcnow(),
+        review.policy_sha,
+    )
+    return report, result
+
+
+def _plain_result(
+    ref: ReviewRef, head: str, state: str, class_name: str, text: str, review: ReviewState
+) -> tuple[CheckReport, VoteResult]:
+    report = CheckReport(ref, head, VOTE_CHECK, CONCLUSIONS[state], text.split("\n")[0][:255], text)
+    return report, VoteResult(
+        ref.key, head, class_name, state, None, text, utcnow(), review.policy_sha
+    )
 
 
 def evaluate(
@@ -139,6 +334,7 @@ def evaluate(
     head_sha: str | None,
     opened_at: datetime | None,
     now: datetime,
+    same_content: frozenset[str] = frozenset(),
 ) -> tuple[VoteClass, Tally]:
     vote_class = (
         next((c for c in policies.voting.classes if c.name == class_name), None)
@@ -152,60 +348,20 @@ def evaluate(
         opened_at or now,
         head_sha,
         forge=forge,
+        same_content=same_content,
     )
     return vote_class, outcome
 
 
-def tally_and_post(
-    ctx: Context,
-    ref: ReviewRef,
-    head_sha: str,
-    opened_at: datetime | None,
-    policies: Policies,
-    class_name: str | None,
-    ballots: list[Ballot],
-    effects: Effects,
-) -> None:
-    """Tally, post the ``govbot/vote`` result, and remember both."""
-    vote_class, outcome = evaluate(
-        policies, class_name, ballots, ref.forge, head_sha, opened_at, ctx.now()
-    )
-    posted = vote_report(ref, head_sha, vote_class, outcome, policies.committee)
-    ctx.forge.post_check(posted)
-    effects.vote_results.append(
-        VoteResult(
-            ref.key,
-            head_sha,
-            vote_class.name,
-            outcome.state,
-            outcome.earliest_decision,
-            posted.summary,
-            utcnow(),
-        )
-    )
-    effects.audit.append(
-        (
-            "tallied",
-            ref.key,
-            {"state": outcome.state, "class": vote_class.name, "explanation": outcome.explanation},
-        )
-    )
-
-
-def vote_report(
-    ref: ReviewRef, head_sha: str, vote_class: VoteClass, outcome: Tally, committee: Committee
-) -> CheckReport:
-    title = f"{outcome.state}: {outcome.explanation}"[:255]
-    summary = f"Vote class **{vote_class.name}**.\n\n" + render_markdown(outcome, committee)
-    return CheckReport(
-        ref, head_sha, VOTE_CHECK, CONCLUSIONS.get(outcome.state, "neutral"), title, summary
-    )
-
-
 def plain(event: Any) -> dict[str, Any]:
     """An event's fields for the audit log (the review is the log entry's subject)."""
-    return {
-        k: (v.isoformat() if isinstance(v, datetime) else v)
-        for k, v in vars(event).items()
-        if k != "review"
-    }
+    out: dict[str, Any] = {}
+    for k, v in vars(event).items():
+        if k == "review":
+            continue
+        if isinstance(v, datetime):
+            v = v.isoformat()
+        elif isinstance(v, Actor):
+            v = {"login": v.login, "id": v.id}
+        out[k] = v
+    return out

@@ -25,6 +25,7 @@ from govbot.core.validate import FindingsCache, SchemaSet
 from govbot.forges import registry
 from govbot.forges.base import Forge, ForgeError, PayloadError
 from govbot.forges.recording import RecordingForge
+from govbot.service import voting
 from govbot.service.context import Context, reports_of
 from govbot.service.dispatch import handle
 from govbot.store import inbox
@@ -105,15 +106,28 @@ class Worker:
             return "ignored"
         forge, dry_run = self.forge_for(claimed.source)
         recorder = RecordingForge(forge, dry_run)
-        ctx = Context(recorder, self.schemas, self.cache, self.worker_id, self.now)
+        ctx = Context(
+            recorder, self.schemas, self.cache, self.worker_id, self.now, claimed.received_at
+        )
         effects = Effects()
         with self.engine.connect() as reads:
             for event in events:
                 effects.merge(handle(event, ctx, reads))
             reads.rollback()
         effects.reports += reports_of(recorder)
+        if not effects.tally:
+            with self.engine.begin() as conn:
+                apply(conn, effects, self.worker_id)
+                inbox.finish(conn, claimed)
+            return "done"
+        # The ballots and revisions are stored first, then each review is tallied from
+        # everything stored (under its lock), then the delivery is done: a crash in
+        # between replays it, and the replay's writes are idempotent.
         with self.engine.begin() as conn:
             apply(conn, effects, self.worker_id)
+        for key in dict.fromkeys(effects.tally):
+            voting.tally_review(ctx, self.engine, key)
+        with self.engine.begin() as conn:
             inbox.finish(conn, claimed)
         return "done"
 

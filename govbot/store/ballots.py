@@ -16,7 +16,18 @@ def for_review(conn: Connection, review_key: str) -> list[Ballot]:
         .order_by(ballots.c.at, ballots.c.id)
     ).all()
     return [
-        Ballot(r.forge, r.account, r.kind, r.value, aware(r.at), r.head_sha, r.source) for r in rows
+        Ballot(
+            r.forge,
+            r.account,
+            r.kind,
+            r.value,
+            aware(r.at),
+            r.head_sha,
+            r.source,
+            r.login,
+            r.source_id,
+        )
+        for r in rows
     ]
 
 
@@ -31,6 +42,8 @@ def add(conn: Connection, review_key: str, b: Ballot) -> None:
         "source": b.source,
         "head_sha": b.head_sha,
         "at": b.at,
+        "login": b.login,
+        "source_id": b.source_id,
     }
     conn.execute(
         insert(conn.dialect.name, ballots)

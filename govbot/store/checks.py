@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, desc, select
 
-from govbot.store.tables import check_results, upsert
+from govbot.store.tables import check_results, from_row, upsert
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,17 @@ class CheckRecord:
 def record(conn: Connection, check: CheckRecord) -> None:
     """One row per (review, revision): a re-run of the same revision replaces it."""
     upsert(conn, check_results, asdict(check), ["review_key", "head_sha"])
+
+
+def latest(conn: Connection, review_key: str) -> CheckRecord | None:
+    """The newest check of a review (None: never checked)."""
+    row = conn.execute(
+        select(check_results)
+        .where(check_results.c.review_key == review_key)
+        .order_by(desc(check_results.c.created_at))
+        .limit(1)
+    ).first()
+    return None if row is None else from_row(CheckRecord, row)
 
 
 def latest_base(conn: Connection, review_key: str) -> str | None:

@@ -10,11 +10,12 @@ and the database never holds half an outcome.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import Connection
 
 from govbot.core.votes import Ballot
-from govbot.store import audit, ballots, checks, reports, reviews, votes
+from govbot.store import audit, ballots, checks, heads, reports, reviews, votes
 
 
 @dataclass
@@ -25,6 +26,9 @@ class Effects:
     vote_results: list[votes.VoteResult] = field(default_factory=list)
     reports: list[reports.Report] = field(default_factory=list)
     audit: list[audit.Entry] = field(default_factory=list)
+    heads: list[tuple[str, str, str, str | None, datetime]] = field(default_factory=list)
+    """(review key, head sha, content key, vote class, seen at): a review's head history."""
+    tally: list[str] = field(default_factory=list)  # reviews whose vote must be tallied again
 
     def merge(self, other: Effects) -> None:
         self.reviews += other.reviews
@@ -33,11 +37,15 @@ class Effects:
         self.vote_results += other.vote_results
         self.reports += other.reports
         self.audit += other.audit
+        self.heads += other.heads
+        self.tally += other.tally
 
 
 def apply(conn: Connection, effects: Effects, actor: str) -> None:
     for change in effects.reviews:
         reviews.update(conn, change)
+    for key, head_sha, content_key, vote_class, seen_at in effects.heads:
+        heads.record(conn, key, head_sha, content_key, vote_class, seen_at)
     for check in effects.checks:
         checks.record(conn, check)
     for report in effects.reports:
@@ -47,3 +55,5 @@ def apply(conn: Connection, effects: Effects, actor: str) -> None:
     for result in effects.vote_results:
         votes.record(conn, result)
     audit.append(conn, actor, effects.audit)
+    for key in dict.fromkeys(effects.tally):
+        reviews.want_tally(conn, key)

@@ -25,8 +25,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, desc, func, or_, select, update
 
 from govbot.store.models import utcnow
+from govbot.store.tables import aware, insert
 from govbot.store.tables import deliveries as T
-from govbot.store.tables import insert
 
 DEFAULT_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
@@ -46,6 +46,7 @@ class Claimed:
     body: bytes
     attempts: int
     worker: str
+    received_at: datetime | None = None  # govbot's time for the delivery: when it was stored
 
 
 def record(
@@ -65,7 +66,9 @@ def _insert_statement(dialect_name: str) -> Any:
 
 
 def record_many(
-    conn: Connection, items: Sequence[tuple[str, str, str, str | None, bytes]]
+    conn: Connection,
+    items: Sequence[tuple[str, str, str, str | None, bytes]],
+    now: datetime | None = None,
 ) -> list[bool]:
     """Store a batch in one statement; for each item, whether it was new.
 
@@ -75,7 +78,7 @@ def record_many(
     """
     if not items:
         return []
-    now = utcnow()
+    now = now or utcnow()
     rows = [
         {"source": s, "delivery_id": d, "event": e, "action": a, "body": b, "received_at": now,
          "status": "queued", "attempts": 0, "available_at": now}
@@ -117,7 +120,14 @@ def claim(engine: Engine, worker: str, lease: timedelta = DEFAULT_LEASE) -> Clai
             attempts=T.c.attempts + 1,
         )
         .returning(
-            T.c.id, T.c.source, T.c.delivery_id, T.c.event, T.c.action, T.c.body, T.c.attempts
+            T.c.id,
+            T.c.source,
+            T.c.delivery_id,
+            T.c.event,
+            T.c.action,
+            T.c.body,
+            T.c.attempts,
+            T.c.received_at,
         )
     )
     with engine.begin() as conn:
@@ -133,6 +143,7 @@ def claim(engine: Engine, worker: str, lease: timedelta = DEFAULT_LEASE) -> Clai
         bytes(row.body),
         row.attempts,
         worker,
+        aware(row.received_at),
     )
 
 

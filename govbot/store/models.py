@@ -58,7 +58,29 @@ class Review(SQLModel, table=True):
     title: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     url: str = Field(default="", max_length=500)
     updated_at: datetime = Field(default_factory=utcnow)
-    opened_at: datetime | None = None  # starts the minimum review time
+    opened_at: datetime | None = None  # when govbot first received the review
+    governed_branch: str | None = Field(default=None, max_length=200)  # whose rules apply
+    policy_sha: str | None = Field(default=None, max_length=64)  # pinned when the vote opened
+    period_start: datetime | None = None  # the review period runs from here (None: a draft)
+    draft: bool = False
+    tally_seq: int = 0  # asks for a tally: bumped by every ballot and revision
+    tallied_seq: int = 0  # the last request a tally has answered
+
+
+class ReviewHead(SQLModel, table=True):
+    """Every revision a review has pointed at, when, and what its governed content is."""
+
+    __tablename__ = "review_heads"
+    __table_args__ = (
+        UniqueConstraint("review_key", "head_sha", name="uq_review_heads_review_head"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_key: str = Field(max_length=300, index=True)
+    head_sha: str = Field(max_length=64)
+    content_key: str = Field(max_length=64)  # the hash of the governed files at head_sha
+    vote_class: str | None = Field(default=None, max_length=64)
+    seen_at: datetime  # govbot's time for it: the receipt of the event that brought it
 
 
 class CheckResultRow(SQLModel, table=True):
@@ -134,6 +156,8 @@ class BallotRow(SQLModel, table=True):
     source: str = Field(max_length=64)
     head_sha: str | None = Field(default=None, max_length=64)
     at: datetime
+    login: str = Field(default="", max_length=200)  # for display; ``account`` is the id
+    source_id: str = Field(default="", max_length=200)  # the review or comment carrying it
 
 
 class VoteResultRow(SQLModel, table=True):
@@ -149,6 +173,7 @@ class VoteResultRow(SQLModel, table=True):
     earliest_decision: datetime | None = None
     summary: str = Field(sa_column=Column(Text, nullable=False))
     computed_at: datetime = Field(default_factory=utcnow)
+    policy_sha: str | None = Field(default=None, max_length=64)
 
 
 class ClockEvent(SQLModel, table=True):

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select
+from sqlalchemy import update as sql_update
 
 from govbot.core.events import ReviewRef
 from govbot.store.tables import from_row, insert, reviews
@@ -26,7 +27,13 @@ class ReviewState:
     title: str
     url: str
     updated_at: datetime
-    opened_at: datetime | None  # starts the minimum review time
+    opened_at: datetime | None  # when govbot first received the review
+    governed_branch: str | None
+    policy_sha: str | None  # the governed branch's commit whose policies judge the vote
+    period_start: datetime | None  # the minimum review time runs from here
+    draft: bool
+    tally_seq: int
+    tallied_seq: int
 
     @property
     def ref(self) -> ReviewRef:
@@ -38,8 +45,8 @@ class ReviewUpdate:
     """What an event says about a review; a field left None is left as it is.
 
     ``updated_at`` orders updates: an older event processed late never rolls
-    the row back. ``opened_at`` is written once: the first proposal starts
-    the review clock and later ones keep it.
+    the row back. ``opened_at``, ``governed_branch`` and ``policy_sha`` are
+    written once: the review's first sighting pins them, later ones keep them.
     """
 
     ref: ReviewRef
@@ -50,6 +57,13 @@ class ReviewUpdate:
     title: str | None = None
     url: str | None = None
     opened_at: datetime | None = None
+    governed_branch: str | None = None
+    policy_sha: str | None = None
+    period_start: datetime | None = None
+    draft: bool | None = None
+
+
+WRITE_ONCE = ("opened_at", "governed_branch", "policy_sha")
 
 
 def get(conn: Connection, key: str) -> ReviewState | None:
@@ -70,8 +84,9 @@ def update(conn: Connection, change: ReviewUpdate) -> None:
         **{"state": "open", "title": "", "url": "", **values}
     )
     set_: dict[str, Any] = {k: stmt.excluded[k] for k in values if k != "key"}
-    if "opened_at" in values:
-        set_["opened_at"] = func.coalesce(reviews.c.opened_at, stmt.excluded.opened_at)
+    for column in WRITE_ONCE:
+        if column in values:
+            set_[column] = func.coalesce(reviews.c[column], stmt.excluded[column])
     conn.execute(
         stmt.on_conflict_do_update(
             index_elements=["key"],
@@ -79,3 +94,39 @@ def update(conn: Connection, change: ReviewUpdate) -> None:
             where=reviews.c.updated_at <= stmt.excluded.updated_at,
         )
     )
+
+
+def want_tally(conn: Connection, key: str) -> None:
+    """Ask for a tally: the review changed (a ballot, a revision) since the last one."""
+    conn.execute(
+        sql_update(reviews).where(reviews.c.key == key).values(tally_seq=reviews.c.tally_seq + 1)
+    )
+
+
+def tallied(conn: Connection, key: str, seq: int) -> None:
+    """The tally that read request ``seq`` is done; a later request stays open."""
+    conn.execute(
+        sql_update(reviews)
+        .where(reviews.c.key == key, reviews.c.tallied_seq < seq)
+        .values(tallied_seq=seq)
+    )
+
+
+def wanting_tally(conn: Connection) -> list[tuple[str, str]]:
+    """(key, forge) of open reviews with a tally asked for and not done (a crash between)."""
+    rows = conn.execute(
+        select(reviews.c.key, reviews.c.forge).where(
+            reviews.c.state == "open", reviews.c.tally_seq > reviews.c.tallied_seq
+        )
+    )
+    return [(r.key, r.forge) for r in rows]
+
+
+def open_keys(conn: Connection) -> list[tuple[str, str]]:
+    """(key, forge) of every open review: the clock tallies them all again."""
+    rows = conn.execute(
+        select(reviews.c.key, reviews.c.forge)
+        .where(reviews.c.state == "open")
+        .order_by(reviews.c.id)
+    )
+    return [(r.key, r.forge) for r in rows]

@@ -19,6 +19,7 @@ class VoteResult:
     earliest_decision: datetime | None
     summary: str
     computed_at: datetime
+    policy_sha: str | None = None
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,8 @@ class FakeGerrit:
     # "patch_sets" (shas, oldest first), "messages" (sha -> commit message), "edit"...
     changes: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     tags: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    heads: dict[str, str] = field(default_factory=dict)  # project -> its HEAD branch
+    accounts: dict[str, int] = field(default_factory=dict)  # username -> _account_id
     requests: list[Recorded] = field(default_factory=list)
     _failures: list[_Failure] = field(default_factory=list)
 
@@ -235,6 +237,15 @@ class FakeGerrit:
         if s[:1] == ["changes"]:
             return self._changes(method, s[1:], body, params)
         match (method, s):
+            case ("GET", ["projects", project, "HEAD"]):
+                # rest-api-projects.txt "Get HEAD": the ref name, as a JSON string
+                return _json(f"refs/heads/{self.heads.get(project, 'master')}")
+            case ("GET", ["accounts", who]):
+                # rest-api-accounts.txt "Get Account": an AccountInfo with _account_id
+                account_id = self.accounts.get(who)
+                if account_id is None:
+                    return _text(404, f"Account '{who}' not found")
+                return _json({"_account_id": account_id, "username": who, "name": who})
             case ("GET", ["projects", project, "branches", branch]):
                 sha = self.branches.get((project, branch.removeprefix("refs/heads/")))
                 if sha is None:
