@@ -245,9 +245,11 @@ def cmd_publish(args: argparse.Namespace) -> int:
         for name, data in assets.items():
             print(f"  {name} ({len(data)} bytes)")
         return EXIT_OK
+    from govbot.forges.recording import RecordingForge
     from govbot.service import releasing
 
-    ident = releasing.publish(forge, project, args.id, args.commit, files)
+    # through the one gate every post takes (no @mention in the notes notifies anyone)
+    ident = releasing.publish(RecordingForge(forge, dry_run), project, args.id, args.commit, files)
     print(f"published {args.id} on {forge.name} ({project} at {args.commit}): release {ident}")
     return EXIT_OK
 

@@ -1,11 +1,21 @@
-"""Every post to a forge, dry or real, is remembered for the reports table."""
+"""Every post to a forge, dry or real, goes through here: made inert, then remembered.
+
+Inert: no @mention in what govbot posts notifies anyone (see
+:mod:`govbot.core.mentions`). It is applied here, to every text a person reads
+on the forge (check titles and summaries, annotations, comments, release
+names and notes, a proposed change's message), because all of govbot's posts
+pass here, whatever text they were built from; tag messages (which carry the
+manifest) and file contents are never changed. The reports table records
+what was actually sent.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from govbot.core.events import ReviewRef
+from govbot.core.mentions import inert
 from govbot.forges.base import CheckReport, Forge, OpenedChange, ProposedChange, Published
 
 
@@ -38,6 +48,15 @@ class RecordingForge:
         return self.forge.changed_files(review)
 
     def post_check(self, report: CheckReport) -> str:
+        report = replace(
+            report,
+            title=inert(report.title),
+            summary=inert(report.summary),
+            annotations=tuple(
+                replace(a, title=inert(a.title), message=inert(a.message))
+                for a in report.annotations
+            ),
+        )
         ident = self.forge.post_check(report)
         kind = report.name.rsplit("/", 1)[-1]  # "govbot/check" -> check, "govbot/vote" -> vote
         self.posted.append(
@@ -46,6 +65,7 @@ class RecordingForge:
         return ident
 
     def upsert_comment(self, review: ReviewRef, marker: str, body: str, head_sha: str = "") -> str:
+        body = inert(body)
         ident = self.forge.upsert_comment(review, marker, body)
         self.posted.append(Posted("comment", review.key, head_sha, marker, body, ident))
         return ident
@@ -58,6 +78,7 @@ class RecordingForge:
     def publish_release(
         self, repo: str, tag: str, name: str, body: str, assets: Mapping[str, bytes]
     ) -> str:
+        name, body = inert(name), inert(body)
         ident = self.forge.publish_release(repo, tag, name, body, assets)
         listing = "\n".join(f"- {n} ({len(b)} bytes)" for n, b in sorted(assets.items()))
         self.posted.append(
@@ -66,6 +87,7 @@ class RecordingForge:
         return ident
 
     def open_change(self, change: ProposedChange) -> OpenedChange:
+        change = replace(change, message=inert(change.message))
         opened = self.forge.open_change(change)
         listing = "\n".join(
             f"- {path}" + (" (removed)" if data is None else f" ({len(data)} bytes)")
