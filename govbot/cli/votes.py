@@ -58,7 +58,10 @@ def cmd_tally(args: argparse.Namespace) -> int:
         )
         for b in parsed.data
     ]
-    policies = Policies.from_files(read_snapshot(Path(args.repo), args.base))
+    base = read_snapshot(Path(args.repo), args.base)
+    if refusal := base.refusal(args.base):  # a policy file left out would change the rules
+        raise CliError(refusal)
+    policies = Policies.from_files(base)
     vote_class = (
         next((c for c in policies.voting.classes if c.name == args.vote_class), None)
         or policies.voting.default
