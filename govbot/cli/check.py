@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from govbot.cli.common import EXIT_FINDINGS, EXIT_OK
 from govbot.core import report
 from govbot.core.check import check
+from govbot.core.findings import has_errors, sort_findings
 from govbot.repo import bundled
 from govbot.repo.cache import DiskCache
-from govbot.repo.snapshots import read_snapshot
+from govbot.repo.files import NOT_FOLLOWED
+from govbot.repo.snapshots import Snapshot, not_read, read_snapshot
 
 
 def add_commands(sub: Any) -> None:
@@ -38,7 +41,7 @@ def add_commands(sub: Any) -> None:
         c.set_defaults(func=func)
 
 
-def _snapshots(args: argparse.Namespace) -> tuple[dict[str, bytes], dict[str, bytes]]:
+def _snapshots(args: argparse.Namespace) -> tuple[Snapshot, Snapshot]:
     repo = Path(args.repo)
     return read_snapshot(repo, args.base), read_snapshot(repo, args.head)
 
@@ -47,11 +50,19 @@ def cmd_diff(args: argparse.Namespace) -> int:
     base, head = _snapshots(args)
     result = check(base, head, bundled.schema_set(), DiskCache())
     print(report.DIFF_FORMATTERS[args.format](result.changes))
+    for side, files in (("base", base), ("head", head)):
+        for path, what in sorted(files.skipped.items()):
+            print(
+                f"govbot: {side}: {path} is {what}: {NOT_FOLLOWED}; not compared", file=sys.stderr
+            )
     return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """A skipped path (a symlink, a submodule) is an error the change introduces, a warning
+    when the base had it already: govbot cannot judge what it does not read."""
     base, head = _snapshots(args)
     result = check(base, head, bundled.schema_set(), None if args.no_cache else DiskCache())
-    print(report.check_report(args.format, result.findings, result.changes))
-    return EXIT_FINDINGS if result.errors else EXIT_OK
+    findings = sort_findings(result.findings + not_read(head, inherited=base))
+    print(report.check_report(args.format, findings, result.changes))
+    return EXIT_FINDINGS if has_errors(findings) else EXIT_OK

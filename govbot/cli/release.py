@@ -25,7 +25,8 @@ from govbot.cli.common import EXIT_FINDINGS, EXIT_OK, CliError
 from govbot.core import release
 from govbot.core.rules import predecessors, split_key
 from govbot.forges.base import Forge
-from govbot.repo.snapshots import read_directory
+from govbot.repo.files import NOT_FOLLOWED, link_in, read_regular
+from govbot.repo.snapshots import Snapshot, read_directory
 
 EXIT_MISMATCH = EXIT_FINDINGS
 MANIFEST = release.MANIFEST
@@ -123,9 +124,13 @@ def _start_branch(repo: Path, branch: str) -> None:
 
 
 def _write_files(root: Path, files: Mapping[str, bytes | None]) -> None:
-    """Each file replaced atomically: a symlink in its place is replaced, never followed."""
+    """Each file replaced atomically: a symlink in its place is replaced, never followed,
+    and a directory that is a symlink is refused (writing through it could leave ``root``)."""
     for rel, data in sorted(files.items()):
         target = root.joinpath(*rel.split("/"))
+        link = link_in(root, rel.rpartition("/")[0])
+        if link is not None:
+            raise CliError(f"{root}: {link} is a symbolic link: {NOT_FOLLOWED}")
         if data is None:
             target.unlink(missing_ok=True)
             continue
@@ -151,7 +156,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     if use_git:
         _start_branch(repo, branch)
     prepared = release.prepare(
-        read_directory(repo), args.id, args.supersede, args.date or date.today()
+        _whole(read_directory(repo), repo), args.id, args.supersede, args.date or date.today()
     )
     if use_git:
         _git_ok(repo, "switch", "--create", branch)
@@ -170,7 +175,7 @@ def _load(repo: Path, guideline_id: str) -> tuple[release.Doc, str]:
     """The guideline and its release notes (against its predecessor) from a repo."""
     if split_key(guideline_id) is None:
         raise CliError(f"{guideline_id!r} is not a guideline id (YYYY.MM, next, dns.YYYY.MM)")
-    docs = release.guidelines(read_directory(repo))
+    docs = release.guidelines(_whole(read_directory(repo), repo))
     if guideline_id not in docs:
         raise CliError(f"no guideline {guideline_id!r} under {repo}")
     previous = predecessors({k: d.data for k, d in docs.items()}).get(guideline_id)
@@ -190,14 +195,31 @@ def cmd_notes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _whole(files: Snapshot, repo: Path) -> Snapshot:
+    """A release is made from every governed file or not at all: none may be a symlink."""
+    refusal = files.refusal(repo)
+    if refusal:
+        raise CliError(refusal)
+    return files
+
+
 def _read_tree(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` (a directory of assets); a symlink anywhere is refused."""
     if not root.is_dir():
         raise CliError(f"{root}: not a directory")
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and not p.is_symlink()
-    }
+    found: dict[str, bytes] = {}
+    pending = [""]
+    while pending:
+        rel_dir = pending.pop()
+        for entry in sorted(os.scandir(root.joinpath(*rel_dir.split("/"))), key=lambda e: e.name):
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            if entry.is_symlink():
+                raise CliError(f"{root}: {rel} is a symbolic link: {NOT_FOLLOWED}")
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(rel)
+            else:
+                found[rel] = read_regular(root, rel)
+    return dict(sorted(found.items()))
 
 
 def cmd_assets(args: argparse.Namespace) -> int:
@@ -245,9 +267,11 @@ def cmd_publish(args: argparse.Namespace) -> int:
         for name, data in assets.items():
             print(f"  {name} ({len(data)} bytes)")
         return EXIT_OK
+    from govbot.forges.recording import RecordingForge
     from govbot.service import releasing
 
-    ident = releasing.publish(forge, project, args.id, args.commit, files)
+    # through the one gate every post takes (no @mention in the notes notifies anyone)
+    ident = releasing.publish(RecordingForge(forge, dry_run), project, args.id, args.commit, files)
     print(f"published {args.id} on {forge.name} ({project} at {args.commit}): release {ident}")
     return EXIT_OK
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from govbot.cli.common import EXIT_OK, CliError, repo_arg
 from govbot.core import site
+from govbot.repo.files import NOT_FOLLOWED
 from govbot.repo.snapshots import read_directory
 
 
@@ -47,7 +48,8 @@ def write_site(out: Path, files: dict[str, bytes], force: bool = False) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    files, unreadable = site.build_site(read_directory(repo_arg(args.repo)))
+    repo = read_directory(repo_arg(args.repo))
+    files, unreadable = site.build_site(repo)
     write_site(Path(args.out), files, args.force)
     pages = sum(1 for p in files if p.endswith(".html"))
     lists = sum(1 for p in files if p.endswith(".txt"))
@@ -58,4 +60,6 @@ def cmd_build(args: argparse.Namespace) -> int:
     )
     for u in unreadable:
         print(f"govbot: {u.path}: unreadable, listed on the index: {u.reason}", file=sys.stderr)
+    for path, what in sorted(repo.skipped.items()):
+        print(f"govbot: {path}: {what}, skipped: {NOT_FOLLOWED}", file=sys.stderr)
     return EXIT_OK

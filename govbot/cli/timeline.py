@@ -23,6 +23,7 @@ from govbot.core.timeline import Due, Milestone, Timeline, TimelineError, format
 from govbot.core.validate import ValidationPolicy, validate_parsed
 from govbot.core.yamlio import parse_bytes
 from govbot.repo import bundled
+from govbot.repo.files import MissingFile, RepoError, read_regular
 
 TIMELINE_SCHEMA = "timeline.schema.json"
 
@@ -67,14 +68,14 @@ def _located(findings: Sequence[Finding]) -> str:
 def load_timeline(repo: Path) -> tuple[Timeline, Path]:
     """The repo's timeline policy: parsed, checked against its schema, then made a calendar."""
     path = repo / TIMELINE_FILE
-    if not path.is_file():
+    try:
+        raw = read_regular(repo, TIMELINE_FILE)  # never through a symlink
+    except MissingFile as e:
         raise PolicyError(
             f"{path}: no timeline policy; copy {bundled.root() / TIMELINE_FILE} and adapt it"
-        )
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise PolicyError(f"{path}: {e.strerror or e}") from e
+        ) from e
+    except RepoError as e:
+        raise PolicyError(f"{repo}/{e}") from e
     parsed = parse_bytes(str(path), raw)
     findings = validate_parsed(parsed, TIMELINE_SCHEMA, bundled.schema_set(), ValidationPolicy())
     if findings:

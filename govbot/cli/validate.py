@@ -17,7 +17,7 @@ from govbot.core.validate import validate_files
 from govbot.repo import bundled
 from govbot.repo.cache import DiskCache
 from govbot.repo.files import find_guideline, read_regular
-from govbot.repo.snapshots import read_directory
+from govbot.repo.snapshots import not_read, read_directory
 
 
 def add_commands(sub: Any) -> None:
@@ -87,7 +87,9 @@ def load_guideline(repo: Path, guideline_id: str) -> dict[str, Any]:
 def cmd_validate(args: argparse.Namespace) -> int:
     files = read_directory(repo_arg(args.repo))
     cache = None if args.no_cache else DiskCache()
-    findings = validate_files(files, bundled.schema_set(), cache=cache)
+    findings = sort_findings(
+        validate_files(files, bundled.schema_set(), cache=cache) + not_read(files)
+    )
     shown = at_least(findings, Severity(args.severity))
     print(FORMATTERS[args.format](shown))
     if len(shown) < len(findings):

@@ -46,7 +46,10 @@ def cmd_tally(args: argparse.Namespace) -> int:
     def when(text: str | None) -> datetime:
         return datetime.fromisoformat(text).astimezone(UTC) if text else datetime.now(UTC)
 
-    policies = Policies.from_files(read_snapshot(Path(args.repo), args.base))
+    base = read_snapshot(Path(args.repo), args.base)
+    if refusal := base.refusal(args.base):  # a policy file left out would change the rules
+        raise CliError(refusal)
+    policies = Policies.from_files(base)
 
     def account(forge: str, who: object) -> str:
         """A what-if may name members by login: it is the author's own scenario, so the

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from govbot.core.commands import parse_command as parse_command  # the adapters' entry point
+
 
 @dataclass(frozen=True)
 class ReviewRef:
@@ -140,13 +142,3 @@ Event = (
     | CommentCommand
     | TagPushed
 )
-
-
-def parse_command(body: str) -> tuple[str, tuple[str, ...]] | None:
-    """The first ``/word args`` line of a comment, if any (``/vote +1``, ``/hold``)."""
-    for line in body.splitlines():
-        line = line.strip()
-        if line.startswith("/") and len(line) > 1 and not line.startswith("//"):
-            word, *args = line[1:].split()
-            return word.lower(), tuple(args)
-    return None

@@ -222,7 +222,7 @@ def _comment_added(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
             events.append(VoteCast(review, voter, value, source, at, head_sha, source_id=source))
     comment = r.get("comment")
     if isinstance(comment, str):
-        command = parse_command(strip_header(comment))
+        command = parse_command(strip_header(comment), html=False)
         if command is not None:
             word, args = command
             events.append(
@@ -284,7 +284,21 @@ def _vote_value(r: _Reader, raw: Any) -> int:
 
 
 def strip_header(comment: str) -> str:
-    """A review message without Gerrit's leading "Patch Set N: <votes>" line."""
+    """A review message without Gerrit's leading "Patch Set N: <votes>" line.
+
+    The rest is read for commands as CommonMark with raw HTML shown as text
+    (``parse_command(..., html=False)``), because that is how Gerrit shows it:
+    its web UI renders change messages as Markdown (``gr-message`` gives
+    ``gr-formatted-text`` ``markdown=true``; marked, with GFM) after escaping
+    every ``<`` and ``&`` and unescaping only a leading ``>`` so block quotes
+    still render (``escapeAllButBlockQuotes`` in polygerrit-ui's
+    gr-formatted-text.ts). So on Gerrit, as on GitHub, a command in a code
+    block, a code span or a quote is not shown as plain text and does not
+    count; but ``<!-- /vote -1 -->`` is shown literally, so it hides nothing
+    (and is no command either, since the line does not start with ``/``).
+    Older Gerrit UIs had their own renderer with the same blocks (quotes,
+    code, preformatted), so the rule holds there too.
+    """
     lines = comment.splitlines()
     while lines and (not lines[0].strip() or _PATCH_SET_HEADER.match(lines[0])):
         lines.pop(0)

@@ -1,12 +1,25 @@
-"""Every post to a forge, dry or real, is remembered for the reports table."""
+"""Every post to a forge, dry or real, goes through here: made inert, then remembered.
+
+Inert: no @mention in what govbot posts notifies anyone (see
+:mod:`govbot.core.mentions`). It is applied here, to every text a person reads
+on the forge (check titles and summaries, annotations, comments, release
+names and notes, a proposed change's message), because all of govbot's posts
+pass here, whatever text they were built from; tag messages (which carry the
+manifest) and file contents are never changed. The reports table records
+what was actually sent.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from govbot.core.events import ReviewRef
+from govbot.core.mentions import inert
 from govbot.forges.base import CheckReport, Forge, OpenedChange, ProposedChange, Published
+
+_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,15 @@ class RecordingForge:
         return self.forge.account_id(login)
 
     def post_check(self, report: CheckReport) -> str:
+        report = replace(
+            report,
+            title=inert(report.title),
+            summary=inert(report.summary),
+            annotations=tuple(
+                replace(a, title=inert(a.title), message=inert(a.message))
+                for a in report.annotations
+            ),
+        )
         ident = self.forge.post_check(report)
         kind = report.name.rsplit("/", 1)[-1]  # "govbot/check" -> check, "govbot/vote" -> vote
         self.posted.append(
@@ -54,7 +76,21 @@ class RecordingForge:
         )
         return ident
 
-    def upsert_comment(self, review: ReviewRef, marker: str, body: str, head_sha: str = "") -> str:
+    def upsert_comment(
+        self,
+        review: ReviewRef,
+        marker: str,
+        body: str,
+        head_sha: str = "",
+        notify: tuple[str, ...] = (),
+    ) -> str:
+        """``notify``: the one deliberate exception to inert text, logins govbot itself chose
+        to alert (the chairs, from the governed branch's roster, when a vote was tampered
+        with); only plain login names pass, appended after the inert body."""
+        body = inert(body)
+        logins = [n for n in notify if _LOGIN.fullmatch(n)]
+        if logins:
+            body += "\n\ncc " + " ".join(f"@{n}" for n in logins)
         ident = self.forge.upsert_comment(review, marker, body)
         self.posted.append(Posted("comment", review.key, head_sha, marker, body, ident))
         return ident
@@ -67,6 +103,7 @@ class RecordingForge:
     def publish_release(
         self, repo: str, tag: str, name: str, body: str, assets: Mapping[str, bytes]
     ) -> str:
+        name, body = inert(name), inert(body)
         ident = self.forge.publish_release(repo, tag, name, body, assets)
         listing = "\n".join(f"- {n} ({len(b)} bytes)" for n, b in sorted(assets.items()))
         self.posted.append(
@@ -75,6 +112,7 @@ class RecordingForge:
         return ident
 
     def open_change(self, change: ProposedChange) -> OpenedChange:
+        change = replace(change, message=inert(change.message))
         opened = self.forge.open_change(change)
         listing = "\n".join(
             f"- {path}" + (" (removed)" if data is None else f" ({len(data)} bytes)")

@@ -17,9 +17,44 @@ from pathlib import Path
 
 from govbot.core.layout import guideline_candidates
 
+NOT_FOLLOWED = "govbot never follows links in a repository (one could point outside it)"
+
 
 class RepoError(Exception):
     """The repo, or the file asked for, cannot be read; the message is for the user."""
+
+
+class MissingFile(RepoError):
+    """The file asked for does not exist (as opposed to existing but not being readable)."""
+
+
+def link_in(root: Path, rel: str) -> str | None:
+    """The first component of ``rel`` (as a repo-relative path) that is a symlink, if any."""
+    path, parts = root, [p for p in rel.split("/") if p]
+    for i, part in enumerate(parts):
+        path = path / part
+        try:
+            if stat.S_ISLNK(path.lstat().st_mode):
+                return "/".join(parts[: i + 1])
+        except OSError:
+            return None
+    return None
+
+
+def why_unreadable(root: Path, rel: str) -> str:
+    """Why ``root/rel`` is not a regular file reached through no symlink, in words for the user."""
+    link = link_in(root, rel)
+    if link == rel.strip("/"):
+        return f"a symbolic link: {NOT_FOLLOWED}"
+    if link is not None:
+        return f"behind a symbolic link ({link}): {NOT_FOLLOWED}"
+    try:
+        mode = root.joinpath(*rel.split("/")).lstat().st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as e:
+        return e.strerror or str(e)
+    return "not a regular file" if not stat.S_ISREG(mode) else "not readable"
 
 
 def real_dir(root: Path, rel_dir: str) -> bool:
@@ -49,12 +84,15 @@ def open_regular(root: Path, rel: str) -> tuple[int, os.stat_result]:
 
 
 def read_regular(root: Path, rel: str) -> bytes:
-    """The bytes of ``root/rel``; RepoError if it is missing, not a regular file, or behind a
-    symlink."""
+    """The bytes of ``root/rel``; MissingFile if there is none, RepoError if it is not a
+    regular file or is (or is behind) a symlink: the message says which."""
     try:
         fd, _ = open_regular(root, rel)
     except OSError as e:
-        raise RepoError(f"{rel}: {e.strerror}") from e
+        why = why_unreadable(root, rel)
+        if why == "not readable":
+            why = e.strerror or str(e)
+        raise (MissingFile if why == "no such file" else RepoError)(f"{rel}: {why}") from e
     with os.fdopen(fd, "rb") as f:
         return f.read()
 
@@ -67,11 +105,16 @@ def find_guideline(root: Path, guideline_id: str) -> str:
     ``add-ons/dns.2020.06.json``) works too, so vendors can get must-pass lists
     straight from the JSON repository.
     """
+    refused = []
     for rel in guideline_candidates(guideline_id):
         try:
             fd, _ = open_regular(root, rel)
         except OSError:
+            if (why := why_unreadable(root, rel)) != "no such file":
+                refused.append(f"{rel} is {why}")
             continue
         os.close(fd)
         return rel
-    raise RepoError(f"no guideline {guideline_id!r} under {root}")
+    raise RepoError(
+        f"no guideline {guideline_id!r} under {root}" + "".join(f"; {r}" for r in refused)
+    )

@@ -9,6 +9,7 @@ into place, so an interrupted or failed import leaves no partial repo.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -23,6 +24,7 @@ from govbot.core.findings import Finding, Severity
 from govbot.core.interop import interop_schema_of, to_govbot, to_interop
 from govbot.core.yamlio import DEFAULT_MAX_BYTES, decode, dump
 from govbot.repo import bundled
+from govbot.repo.files import NOT_FOLLOWED, RepoError, link_in, read_regular, real_dir
 
 GUIDELINE_NAME = re.compile(r"^(\d{4}\.\d{2}|next)\.json$")
 ADDON_NAME = re.compile(r"^[a-z][a-z0-9_-]*\.(\d{4}\.\d{2}|next)\.json$")
@@ -39,13 +41,31 @@ class Converted:
     text: str
 
 
-def source_files(src: Path) -> list[tuple[str, Path]]:
-    found = [(p.name, p) for p in sorted(src.glob("*.json")) if GUIDELINE_NAME.match(p.name)]
-    found += [
-        (f"add-ons/{p.name}", p)
-        for p in sorted((src / "add-ons").glob("*.json"))
-        if ADDON_NAME.match(p.name)
-    ]
+def source_files(src: Path) -> list[str]:
+    """The interop guidelines of ``src`` (``2020.06.json``, ``add-ons/dns.2020.06.json``).
+
+    An import reads only files of the source itself: a guideline that is a
+    symlink, or a symlinked ``add-ons``, refuses the whole import (all or
+    nothing) rather than follow it or leave a guideline out.
+    """
+    found: list[str] = []
+    links: list[str] = []
+    for rel_dir, name in (("", GUIDELINE_NAME), ("add-ons", ADDON_NAME)):
+        if rel_dir and not real_dir(src, rel_dir):
+            links += [rel_dir] if link_in(src, rel_dir) else []
+            continue
+        for entry in sorted(os.scandir(src / rel_dir), key=lambda e: e.name):
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            if not name.match(entry.name):
+                continue
+            if entry.is_symlink():
+                links.append(rel)
+            elif entry.is_file(follow_symlinks=False):
+                found.append(rel)
+    if links:
+        raise ImportError_(
+            f"{src}: {', '.join(links)}: a symbolic link: {NOT_FOLLOWED}; nothing was written"
+        )
     return found
 
 
@@ -91,8 +111,12 @@ def convert_tree(src: Path) -> tuple[list[Converted], list[Finding]]:
         )
     converted: list[Converted] = []
     findings: list[Finding] = []
-    for name, path in files:
-        result, problems = convert(name, path.read_bytes())
+    for name in files:
+        try:
+            raw = read_regular(src, name)
+        except RepoError as e:
+            raise ImportError_(f"{src}: {e}; nothing was written") from e
+        result, problems = convert(name, raw)
         findings.extend(problems)
         if result is not None:
             converted.append(result)

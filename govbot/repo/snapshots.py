@@ -8,24 +8,78 @@ is returned as-is so the validator can report it with a location.
 
 Only governed paths are ever read (real repos carry many other files), and
 symlinks and submodules are skipped, never followed, so a proposed change
-cannot make govbot read anything outside the repo.
+cannot make govbot read anything outside the repo. What was skipped is kept
+on the :class:`Snapshot` (``skipped``), so that every command can say so:
+``validate`` and ``check`` as findings (:func:`not_read`), the others as an
+error or a note.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
+from govbot.core.findings import Finding, Severity
 from govbot.core.layout import GOVERNED_DIRS, is_governed
-from govbot.repo.files import RepoError, read_regular, real_dir
+from govbot.repo.files import NOT_FOLLOWED, RepoError, link_in, read_regular, real_dir
 
 # Regular files only: 120000 (symlink) and 160000 (submodule) are skipped.
 _FILE_MODES = (b"100644", b"100755")
+_SKIPPED_MODES = {b"120000": "a symbolic link", b"160000": "a submodule"}
 
 
 class SnapshotError(RepoError):
     """The revision or directory cannot be read; the message is for the user (exit 2)."""
+
+
+class Snapshot(dict[str, bytes]):
+    """The governed files of one state of a repo (path -> bytes), and what was not read.
+
+    ``skipped`` maps each governed path (or governed directory) that is there
+    but was not read to what it is: "a symbolic link", "a submodule", "not a
+    regular file". It is a dict, so the core takes it as it takes any files.
+    """
+
+    def __init__(
+        self, files: Mapping[str, bytes] | None = None, skipped: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(files or {})
+        self.skipped: dict[str, str] = dict(skipped or {})
+
+    def refusal(self, where: object) -> str | None:
+        """One message naming what was not read (None if everything was), for commands that
+        must not go on with a partial repo."""
+        if not self.skipped:
+            return None
+        listed = "; ".join(f"{path} is {what}" for path, what in sorted(self.skipped.items()))
+        return f"{where}: {listed}: {NOT_FOLLOWED}; replace it with the file itself"
+
+
+def skipped_of(files: Mapping[str, bytes]) -> dict[str, str]:
+    """What a snapshot did not read (nothing, for a plain dict of files)."""
+    return files.skipped if isinstance(files, Snapshot) else {}
+
+
+def not_read(
+    files: Mapping[str, bytes],
+    severity: Severity = Severity.ERROR,
+    inherited: Mapping[str, bytes] | None = None,
+) -> list[Finding]:
+    """A finding for each governed path a snapshot skipped; one already skipped in
+    ``inherited`` (the base of a change) is a warning, like any inherited defect."""
+    before = skipped_of(inherited or {})
+    return [
+        Finding(
+            path,
+            "repo.not-read",
+            f"{what}: not read ({NOT_FOLLOWED}, and govbot judges only the files "
+            "themselves); replace it with the file it stands for",
+            Severity.WARNING if before.get(path) == what else severity,
+        )
+        for path, what in sorted(skipped_of(files).items())
+    ]
 
 
 def _read(root: Path, rel: str) -> bytes:
@@ -35,14 +89,17 @@ def _read(root: Path, rel: str) -> bytes:
         raise SnapshotError(str(e)) from e
 
 
-def read_directory(root: Path) -> dict[str, bytes]:
-    """The governed files of a working tree; symlinked files and directories are skipped."""
+def read_directory(root: Path) -> Snapshot:
+    """The governed files of a working tree; symlinked files and directories are skipped
+    (and listed in ``skipped``)."""
     if not root.is_dir():
         raise SnapshotError(f"{root}: not a directory")
-    files: dict[str, bytes] = {}
+    files = Snapshot()
     for rel_dir in GOVERNED_DIRS:
         directory = root.joinpath(*rel_dir.split("/")) if rel_dir else root
         if rel_dir and not real_dir(root, rel_dir):
+            if (link := link_in(root, rel_dir)) is not None:
+                files.skipped[link] = "a symbolic link"
             continue
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
@@ -50,8 +107,14 @@ def read_directory(root: Path) -> dict[str, bytes]:
             raise SnapshotError(f"{rel_dir or '.'}: {e.strerror}") from e
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-            if is_governed(rel) and entry.is_file(follow_symlinks=False):
+            if not is_governed(rel):
+                continue
+            if entry.is_file(follow_symlinks=False):
                 files[rel] = _read(root, rel)
+            elif entry.is_symlink():
+                files.skipped[rel] = "a symbolic link"
+            elif not entry.is_dir(follow_symlinks=False):
+                files.skipped[rel] = "not a regular file"
     return files
 
 
@@ -96,7 +159,7 @@ def current_branch(repo: Path) -> str | None:
     return proc.stdout.decode("utf-8", "replace").strip() or None if proc.returncode == 0 else None
 
 
-def read_git(repo: Path, rev: str) -> dict[str, bytes]:
+def read_git(repo: Path, rev: str) -> Snapshot:
     """The governed files at a Git revision, using a constant three git processes.
 
     ``rev-parse`` pins the revision to a commit id (so later commands cannot
@@ -108,6 +171,7 @@ def read_git(repo: Path, rev: str) -> dict[str, bytes]:
     if proc.returncode != 0:
         raise SnapshotError(f"cannot list {rev!r} in {repo}: {_stderr(proc)}")
     wanted: dict[str, str] = {}  # path -> blob id
+    skipped: dict[str, str] = {}
     for record in proc.stdout.split(b"\0"):
         if not record:
             continue
@@ -117,11 +181,13 @@ def read_git(repo: Path, rev: str) -> dict[str, bytes]:
         path = raw_path.decode("utf-8", "surrogateescape")
         if kind == b"blob" and mode in _FILE_MODES and is_governed(path):
             wanted[path] = obj.decode("ascii")
+        elif mode in _SKIPPED_MODES and (is_governed(path) or path in GOVERNED_DIRS):
+            skipped[path] = _SKIPPED_MODES[mode]
     if not wanted:
-        return {}
+        return Snapshot(skipped=skipped)
 
     blobs = _cat_blobs(repo, sorted(set(wanted.values())))
-    return {path: blobs[obj] for path, obj in sorted(wanted.items())}
+    return Snapshot({path: blobs[obj] for path, obj in sorted(wanted.items())}, skipped)
 
 
 def _cat_blobs(repo: Path, ids: list[str]) -> dict[str, bytes]:
@@ -144,7 +210,7 @@ def _cat_blobs(repo: Path, ids: list[str]) -> dict[str, bytes]:
     return blobs
 
 
-def read_snapshot(repo: Path, rev: str) -> dict[str, bytes]:
+def read_snapshot(repo: Path, rev: str) -> Snapshot:
     """``rev`` as a directory (absolute or relative to cwd) if one exists, else a revision of repo.
 
     The directory wins so a checked-out tree can always be named explicitly,

@@ -179,11 +179,12 @@ def refuse_act(
         f"@{by.login} {what} a vote or command of @{actor.login} ({event.review.key}): "
         f"only the voter can cast or take back their vote, so nothing changed."
     )
-    chairs = _chairs(ctx, review)
-    if chairs:
-        text += " Chairs: " + ", ".join(f"@{c}" for c in chairs) + ", please look."
     ctx.forge.upsert_comment(
-        event.review, INTEGRITY_MARKER, text, head_sha=(review.head_sha or "") if review else ""
+        event.review,
+        INTEGRITY_MARKER,
+        text + " The chairs are asked to look.",
+        head_sha=(review.head_sha or "") if review else "",
+        notify=tuple(_chairs(ctx, review)),
     )
     detail = {**plain(event), "voter": actor.login, "voter_id": actor.id, "by": by.login}
     effects.audit.append(("act-by-another-refused", event.review.key, {**detail, "by_id": by.id}))
