@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
+from govbot.core.decisions import Decision
 from govbot.core.votes import Ballot
-from govbot.store import audit, ballots, checks, reports, reviews, votes
+from govbot.store import audit, ballots, checks, decisions, reports, reviews, votes
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Effects:
     checks: list[checks.CheckRecord] = field(default_factory=list)
     ballots: list[tuple[str, Ballot]] = field(default_factory=list)  # (review key, ballot)
     vote_results: list[votes.VoteResult] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)  # appended unless unchanged
     reports: list[reports.Report] = field(default_factory=list)
     audit: list[audit.Entry] = field(default_factory=list)
 
@@ -31,6 +33,7 @@ class Effects:
         self.checks += other.checks
         self.ballots += other.ballots
         self.vote_results += other.vote_results
+        self.decisions += other.decisions
         self.reports += other.reports
         self.audit += other.audit
 
@@ -46,4 +49,6 @@ def apply(conn: Connection, effects: Effects, actor: str) -> None:
         ballots.add(conn, review_key, ballot)
     for result in effects.vote_results:
         votes.record(conn, result)
+    for decision in effects.decisions:  # the chain's lock is taken last, held to commit
+        decisions.append_if_changed(conn, decision)
     audit.append(conn, actor, effects.audit)

@@ -32,6 +32,7 @@ audit_log: Table = _TABLES["audit_log"]
 ballots: Table = _TABLES["ballots"]
 vote_results: Table = _TABLES["vote_results"]
 clock_events: Table = _TABLES["clock_events"]
+decisions: Table = _TABLES["decisions"]
 
 
 def insert(dialect_name: str, table: Table) -> Any:
