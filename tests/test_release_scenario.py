@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from govbot import cli
-from govbot.core import release
+from govbot.core import decisions, release
 from govbot.repo.snapshots import read_directory
 from tests import processes
 from tests.conftest import REPO
@@ -220,9 +220,12 @@ def assert_published_once(gh: FakeGitHub, merge_sha: str) -> None:
     assert sorted(r["tag_name"] for r in repo.releases) == RELEASED  # one release per tag
     [main] = [r for r in repo.releases if r["tag_name"] == "2021.01"]
     assets, _ = release.publication(prepared_files(), "2021.01")
-    assert {name: len(data) for name, data in main["assets"].items()} == {
-        name: len(data) for name, data in assets.items()
-    }
+    record = main["assets"].get("decisions.json")  # the votes' record, built by the tallies
+    assert record is not None and decisions.verify_export(record, record_key(record)) == []
+    rebuilt = {name: len(data) for name, data in main["assets"].items() if name != "decisions.json"}
+    assert rebuilt == {
+        name: len(data) for name, data in assets.items() if name != "manifest.json"
+    } | {"manifest.json": len(main["assets"]["manifest.json"])}
     assert max(len(data) for data in main["assets"].values()) > 100_000  # the real sizes
 
 
@@ -277,3 +280,7 @@ def test_a_worker_killed_between_tag_and_release_publishes_once(
         bot.github("pull_request", merged_event(gh, pull, bot.now + timedelta(seconds=i + 1)))
     assert_published_once(gh, pull["merge_commit_sha"])
     assert verify(monkeypatch, "github", github_env(gh)) == 0
+
+
+def record_key(record: bytes) -> str:
+    return str(json.loads(record)["review"])

@@ -13,10 +13,21 @@ import sys
 from collections.abc import Sequence
 
 from govbot import __version__
-from govbot.cli import bench, bot, check, inbox, release, site, timeline, validate, votes
+from govbot.cli import (
+    bench,
+    bot,
+    check,
+    decisions,
+    inbox,
+    release,
+    site,
+    timeline,
+    validate,
+    votes,
+)
 from govbot.cli.common import EXIT_OK, EXIT_USAGE, user_message
 
-GROUPS = (validate, check, timeline, votes, site, release, bot, inbox, bench)
+GROUPS = (validate, check, timeline, votes, decisions, site, release, bot, inbox, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

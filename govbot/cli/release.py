@@ -68,6 +68,11 @@ def add_commands(sub: Any) -> None:
     pu = actions.add_parser("publish", help="tag COMMIT as ID and publish its release and assets")
     pu.add_argument("id")
     pu.add_argument("--commit", required=True, help="the merged release commit (a full sha)")
+    pu.add_argument(
+        "--review",
+        help="the release change (e.g. github:org/repo#7): publish its decision record "
+        "(decisions.json) from the database",
+    )
     _forge_arguments(pu)
     pu.set_defaults(func=cmd_publish)
 
@@ -237,7 +242,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """Published assets against their manifest and against the repo at the release.
 
     With ``--assets DIR``, a downloaded copy and the local repo; otherwise the
-    release on the forge and the forge's repository at its tag.
+    release on the forge and the forge's repository at its tag. A decision
+    record (``decisions.json``) is checked against the manifest and by its
+    own hash chain (govbot.core.decisions.verify_export).
     """
     if args.assets:
         found = _read_tree(Path(args.assets))
@@ -261,8 +268,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     forge, dry_run = _forge(args)
     project = _project(args, dry_run)
     files = forge.read_files(project, args.commit)
+    record = _record(args.review) if args.review else None
     if dry_run:
-        assets, _ = release.publication(files, args.id)
+        assets, _ = release.publication(files, args.id, record)
         print(f"dry run: would tag {args.commit} as {args.id} and publish, on no forge:")
         for name, data in assets.items():
             print(f"  {name} ({len(data)} bytes)")
@@ -271,9 +279,23 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from govbot.service import releasing
 
     # through the one gate every post takes (no @mention in the notes notifies anyone)
-    ident = releasing.publish(RecordingForge(forge, dry_run), project, args.id, args.commit, files)
+    ident = releasing.publish(
+        RecordingForge(forge, dry_run), project, args.id, args.commit, files, record
+    )
     print(f"published {args.id} on {forge.name} ({project} at {args.commit}): release {ident}")
     return EXIT_OK
+
+
+def _record(review_key: str) -> bytes:
+    """The review's decision record for its release, from the configured database."""
+    from govbot.cli.bot import engine
+    from govbot.service import releasing
+
+    with engine().connect() as conn:
+        record = releasing.record_of(conn, review_key)
+    if record is None:
+        raise CliError(f"no decision on {review_key} is recorded in the database")
+    return record
 
 
 def _forge(args: argparse.Namespace) -> tuple[Forge, bool]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from govbot.core import mustpass, render
+from govbot.core import decisions, mustpass, render
 from govbot.core.diff import Change, component_statuses, diff_guideline
 from govbot.core.documents import parse_document
 from govbot.core.interop import to_interop
@@ -31,6 +31,9 @@ from govbot.core.rules import FROZEN, predecessors, split_key
 from govbot.core.yamlio import dump, parse_text
 
 MANIFEST = "manifest.json"  # the asset listing every other asset's SHA-256 and size
+DECISIONS = "decisions.json"  # the decision record of the release's vote (govbot.core.decisions)
+RECORDED = (DECISIONS,)
+"""Assets that are recorded, not rebuilt: the repository at the tag cannot reproduce them."""
 RELEASE_ID = re.compile(r"\d{4}\.(0[1-9]|1[0-2])")
 SCHEMA_REFS = {False: "../schemas/guideline.schema.json", True: "../../schemas/add-on.schema.json"}
 """The header line the importer writes, for platform guidelines and add-ons."""
@@ -409,16 +412,27 @@ def manifest(files: Mapping[str, bytes], guideline_id: str | None = None) -> byt
 
 
 TAG_MANIFEST_INTRO = "Release assets (SHA-256 and size of each), as published by govbot:"
+TAG_DECISIONS_INTRO = f"Decision record ({DECISIONS}, listed in the manifest above):"
 
 
-def tag_message(guideline_id: str, manifest_bytes: bytes) -> str:
+def tag_message(guideline_id: str, manifest_bytes: bytes, record: bytes | None = None) -> str:
     """The annotated tag's message: it carries the manifest, so the tag alone can be verified.
 
     Gerrit has no place for release assets; with the manifest in the tag, the
     assets rebuilt from the tagged commit are checked against what was
-    published on approval day, on any forge.
+    published on approval day, on any forge. The decision record cannot be
+    rebuilt from any commit (it is made by the vote, after the release change
+    was written, and committing it would change the voted head), so the tag
+    carries it too, after the manifest: an immutable tag object is then the
+    one place where the release, its manifest and the vote that approved it
+    are kept together, on Gerrit and GitHub alike. Its bytes are ASCII JSON
+    with no line starting with ``#``, which git's message clean-up keeps as
+    they are.
     """
-    return f"Approve {guideline_id}\n\n{TAG_MANIFEST_INTRO}\n\n{manifest_bytes.decode('utf-8')}"
+    message = f"Approve {guideline_id}\n\n{TAG_MANIFEST_INTRO}\n\n{manifest_bytes.decode('utf-8')}"
+    if record is not None:
+        message += f"\n{TAG_DECISIONS_INTRO}\n\n{record.decode('utf-8')}"
+    return message
 
 
 def manifest_in(message: str) -> bytes | None:
@@ -426,12 +440,31 @@ def manifest_in(message: str) -> bytes | None:
     _, found, rest = message.partition(TAG_MANIFEST_INTRO)
     if not found:
         return None
-    text = rest.strip()
+    text = rest.partition(TAG_DECISIONS_INTRO)[0].strip()
     try:
         json.loads(text)
     except ValueError:
         return None
     return (text + "\n").encode("utf-8")
+
+
+def decisions_in(message: str) -> bytes | None:
+    """The decision record a :func:`tag_message` carries, as published (None: no record).
+
+    Returned even when it does not parse: :func:`verify` then says how it
+    differs from the manifest, instead of calling it missing.
+    """
+    _, found, rest = message.partition(TAG_DECISIONS_INTRO)
+    return (rest.strip() + "\n").encode("utf-8") if found else None
+
+
+def tag_assets(message: str) -> dict[str, bytes]:
+    """What a tag's message carries, as assets: the manifest, and the decision record if any."""
+    manifest_bytes = manifest_in(message)
+    if manifest_bytes is None:
+        return {}
+    record = decisions_in(message)
+    return {MANIFEST: manifest_bytes} | ({DECISIONS: record} if record is not None else {})
 
 
 def verify(
@@ -458,6 +491,8 @@ def verify(
             problems.append(f"{name}: {len(data)} bytes, the manifest says {entry.get('bytes')}")
         elif entry.get("sha256") != hashlib.sha256(data).hexdigest():
             problems.append(f"{name}: sha256 differs from the manifest")
+    if DECISIONS in files:  # the record must hold up on its own too (its hash chain)
+        problems += [f"{DECISIONS}: {p}" for p in decisions.verify_export(files[DECISIONS])]
     return problems
 
 
@@ -466,18 +501,23 @@ def audit(
 ) -> list[str]:
     """Published files (with manifest.json) against their manifest and the rebuilt ``expected``.
 
-    Where the forge keeps only the manifest (Gerrit: it is in the tag), the
-    rebuilt files are what is checked against it; elsewhere each published
-    file must match both the manifest and the repository.
+    Where the forge keeps only the manifest and the decision record (Gerrit:
+    both are in the tag), the rebuilt files with the recorded ones are what
+    is checked against it; elsewhere each published file must match both the
+    manifest and the repository. The decision record is never rebuilt: it is
+    checked against the manifest and by its own hash chain.
     """
     found = dict(published)
     manifest_bytes = found.pop(MANIFEST, None)
-    expected = {n: b for n, b in expected.items() if n != MANIFEST}
+    expected = {n: b for n, b in expected.items() if n != MANIFEST and n not in RECORDED}
     if manifest_bytes is None:
         return ["manifest.json: not published"]
-    problems = verify(found or expected, manifest_bytes, guideline_id)
+    rebuilt = not (found.keys() - set(RECORDED))
+    problems = verify({**expected, **found} if rebuilt else found, manifest_bytes, guideline_id)
+    if rebuilt:
+        return problems
     named = {p.split(": ", 1)[0] for p in problems}
-    for name in sorted((expected.keys() | found.keys()) - named) if found else ():
+    for name in sorted((expected.keys() | found.keys()) - named - set(RECORDED)):
         if found.get(name) != expected.get(name):
             what = (
                 "missing" if name not in found else "extra" if name not in expected else "differs"
@@ -486,8 +526,15 @@ def audit(
     return problems
 
 
-def publication(files: Mapping[str, bytes], guideline_id: str) -> tuple[dict[str, bytes], str]:
-    """Everything published for ``guideline_id`` in a snapshot: assets (with the manifest) and notes."""
+def publication(
+    files: Mapping[str, bytes], guideline_id: str, record: bytes | None = None
+) -> tuple[dict[str, bytes], str]:
+    """Everything published for ``guideline_id`` in a snapshot: assets (with the manifest) and notes.
+
+    ``record``: the release's ``decisions.json`` (govbot.core.decisions.export),
+    published as an asset and listed in the manifest; None for a release
+    whose vote was not recorded (before the record existed).
+    """
     docs = guidelines(files)
     if guideline_id not in docs:
         raise ReleaseError(f"no guideline {guideline_id!r} in this revision")
@@ -499,6 +546,8 @@ def publication(files: Mapping[str, bytes], guideline_id: str) -> tuple[dict[str
     files_out = assets(
         doc.data, guideline_id, notes, source=doc.raw if doc.path.endswith(".yaml") else None
     )
+    if record is not None:
+        files_out = dict(sorted({**files_out, DECISIONS: record}.items()))
     files_out[MANIFEST] = manifest(files_out, guideline_id)
     return files_out, notes
 

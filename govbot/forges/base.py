@@ -70,8 +70,8 @@ class Published:
     """What a forge holds for a released guideline: the tagged commit and the assets.
 
     Gerrit has no release objects, so there ``assets`` holds only the manifest
-    carried in the annotated tag's message; the other assets are rebuilt from
-    the repository at ``sha`` and checked against it.
+    and the decision record carried in the annotated tag's message; the other
+    assets are rebuilt from the repository at ``sha`` and checked against it.
     """
 
     tag: str
@@ -80,9 +80,8 @@ class Published:
 
     @classmethod
     def from_tag(cls, tag: str, sha: str, message: str) -> Published:
-        """Where the tag is all there is: the manifest its message carries, if govbot wrote it."""
-        manifest = release.manifest_in(message)
-        return cls(tag, sha, {} if manifest is None else {release.MANIFEST: manifest})
+        """Where the tag is all there is: what its message carries, if govbot wrote it."""
+        return cls(tag, sha, release.tag_assets(message))
 
 
 class PayloadError(ValueError):

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import Connection
 
-from govbot.core import release
+from govbot.core import decisions, release
 from govbot.core.events import ChangeMerged, CommentCommand
 from govbot.core.policies import Policies, PolicyUnusable
 from govbot.forges.base import Forge, ForgeError, ProposedChange
@@ -25,6 +25,7 @@ from govbot.service.governed import governed_branch
 from govbot.service.registry import handles
 from govbot.service.voting import account_of, plain, same_person
 from govbot.store import ballots, checks, heads, reviews
+from govbot.store import decisions as stored_decisions
 from govbot.store.effects import Effects
 
 ERROR_MARKER = "<!-- govbot:release -->"
@@ -157,7 +158,7 @@ def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effe
     released = [g for g in release.released(base_files, after) if g in own]
     if not released:
         return
-    _, result = voting.judge(
+    _, result, _ = voting.judge(
         ctx, review, ballots.for_review(conn, ref.key), heads.history(conn, ref.key)
     )
     merged_head = event.head_sha or review.head_sha
@@ -178,9 +179,10 @@ def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effe
             ("release-not-published", ref.key, {"guidelines": released, "why": problem})
         )
         return
+    record = record_of(conn, ref.key)
     for guideline_id in released:
         try:
-            ident = publish(ctx.forge, ref.repo, guideline_id, merged_at, after)
+            ident = publish(ctx.forge, ref.repo, guideline_id, merged_at, after, record)
         except ForgeError as e:
             if not e.permanent:
                 raise
@@ -200,18 +202,37 @@ def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effe
 
 
 def publish(
-    forge: Forge, repo: str, guideline_id: str, sha: str, files: Mapping[str, bytes]
+    forge: Forge,
+    repo: str,
+    guideline_id: str,
+    sha: str,
+    files: Mapping[str, bytes],
+    record: bytes | None = None,
 ) -> str:
     """Tag ``sha`` as ``guideline_id`` (the manifest in the tag's message), then release it.
 
-    Both steps find what an earlier attempt made, so this is safe to repeat
-    after a crash anywhere; a tag on another commit is a permanent ForgeError.
+    ``record``: the release's decision record (``decisions.json``, see
+    :func:`record_of`), published as an asset, listed in the manifest and
+    carried by the tag after it; None publishes without one, as before the
+    record existed. Both steps find what an earlier attempt made, so this is
+    safe to repeat after a crash anywhere with the same ``record``; a tag on
+    another commit is a permanent ForgeError.
     """
-    assets, notes = release.publication(files, guideline_id)
-    forge.create_tag(
-        repo, guideline_id, sha, release.tag_message(guideline_id, assets[release.MANIFEST])
-    )
+    assets, notes = release.publication(files, guideline_id, record)
+    message = release.tag_message(guideline_id, assets[release.MANIFEST], record)
+    forge.create_tag(repo, guideline_id, sha, message)
     return forge.publish_release(repo, guideline_id, f"Guideline {guideline_id}", notes, assets)
+
+
+def record_of(conn: Connection, review_key: str, upto: int | None = None) -> bytes | None:
+    """The ``decisions.json`` of the release ``review_key`` merges, or None if none is recorded.
+
+    The contiguous slice of the repository's chain from the review's first
+    decision to its last (or to entry ``upto``, the decision the merge relied
+    on, so that a retried publication exports the same bytes).
+    """
+    entries = stored_decisions.release_slice(conn, review_key, upto)
+    return decisions.export(entries, review_key) if entries else None
 
 
 def audit(forge: Forge, repo: str, guideline_id: str) -> list[str]:

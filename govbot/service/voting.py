@@ -22,6 +22,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from govbot.core.decisions import Decision
+from govbot.core.decisions import ballot as decision_ballot
 from govbot.core.events import Actor, CommentCommand, Event, ReviewRef, VoteCast, VoteWithdrawn
 from govbot.core.policies import Policies, PolicyUnusable
 from govbot.core.policy import VoteClass
@@ -222,7 +224,7 @@ def tally_review(
             ballots = stored_ballots.for_review(conn, review_key)
             history = heads.history(conn, review_key)
             previous = votes.get(conn, review_key)
-        report, result = judge(ctx, review, ballots, history)
+        report, result, counts = judge(ctx, review, ballots, history)
         changed = previous is None or (previous.state, previous.summary, previous.head_sha) != (
             result.state,
             result.summary,
@@ -246,15 +248,51 @@ def tally_review(
                 )
             )
         effects.vote_results.append(result)
+        effects.decisions.append(decision_of(review, result, report, ballots, counts))
         with engine.begin() as conn:
             apply(conn, effects, ctx.actor)
             reviews.tallied(conn, review_key, review.tally_seq)
         return result.state if (changed or post) else None
 
 
+def decision_of(
+    review: ReviewState,
+    result: VoteResult,
+    report: CheckReport,
+    ballots: list[Ballot],
+    counts: dict[str, int],
+) -> Decision:
+    """The record of a vote result: its ballots (actor ids, revisions, times), the policy
+    commit that judged it and the tally, for the hash-chained decision record."""
+    return Decision(
+        forge=review.forge,
+        repo=review.repo,
+        number=review.number,
+        head_sha=result.head_sha,
+        vote_class=result.vote_class,
+        state=result.state,
+        explanation=report.title,
+        policy_commit=review.policy_sha,
+        ballots=tuple(
+            decision_ballot(
+                actor_id=b.account,
+                login=b.login,
+                kind=b.kind,
+                value=b.value,
+                revision=b.head_sha,
+                at=b.at,
+                source=b.source,
+            )
+            for b in ballots
+        ),
+        tally=counts,
+        decided_at=result.computed_at,
+    )
+
+
 def judge(
     ctx: Context, review: ReviewState, ballots: list[Ballot], history: list[heads.Head]
-) -> tuple[CheckReport, VoteResult]:
+) -> tuple[CheckReport, VoteResult, dict[str, int]]:
     """The vote result of a review as it is stored now (pure but for the pinned read)."""
     head = review.head_sha or ""
     ref = review.ref
@@ -269,11 +307,11 @@ def judge(
             f"Not governed: this change targets `{review.base_ref}`, and the committee governs "
             f"`{review.governed_branch}`. No vote passes here and nothing is published."
         )
-        return _plain_result(ref, head, "not-governed", class_name or "-", text, review)
+        return (*_plain_result(ref, head, "not-governed", class_name or "-", text, review), {})
     pin = review.policy_sha or review.governed_branch
     if not pin:
         text = "Blocked: no governed policy is pinned for this review; it cannot be judged."
-        return _plain_result(ref, head, "blocked", class_name or "-", text, review)
+        return (*_plain_result(ref, head, "blocked", class_name or "-", text, review), {})
     try:
         policies = pinned_policies(ctx, review.repo, pin)
     except PolicyUnusable as e:
@@ -282,7 +320,7 @@ def judge(
             "Blocked: the policies that judge this vote cannot be used, so no vote can pass "
             f"until they are fixed on the governed branch:\n\n{lines}"
         )
-        return _plain_result(ref, head, "blocked", class_name or "-", text, review)
+        return (*_plain_result(ref, head, "blocked", class_name or "-", text, review), {})
     vote_class, outcome = evaluate(
         policies, class_name, ballots, ref.forge, head, review.period_start, now, same
     )
@@ -315,7 +353,8 @@ def judge(
         utcnow(),
         review.policy_sha,
     )
-    return report, result
+    c = outcome.counts
+    return report, result, {"yes": c.yes, "no": c.no, "abstain": c.abstain}
 
 
 def _plain_result(

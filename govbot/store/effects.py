@@ -14,8 +14,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from govbot.core.decisions import Decision
 from govbot.core.votes import Ballot
-from govbot.store import audit, ballots, checks, heads, reports, reviews, votes
+from govbot.store import audit, ballots, checks, decisions, heads, reports, reviews, votes
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Effects:
     checks: list[checks.CheckRecord] = field(default_factory=list)
     ballots: list[tuple[str, Ballot]] = field(default_factory=list)  # (review key, ballot)
     vote_results: list[votes.VoteResult] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)  # appended unless unchanged
     reports: list[reports.Report] = field(default_factory=list)
     audit: list[audit.Entry] = field(default_factory=list)
     heads: list[tuple[str, str, str, str | None, datetime]] = field(default_factory=list)
@@ -35,6 +37,7 @@ class Effects:
         self.checks += other.checks
         self.ballots += other.ballots
         self.vote_results += other.vote_results
+        self.decisions += other.decisions
         self.reports += other.reports
         self.audit += other.audit
         self.heads += other.heads
@@ -54,6 +57,8 @@ def apply(conn: Connection, effects: Effects, actor: str) -> None:
         ballots.add(conn, review_key, ballot)
     for result in effects.vote_results:
         votes.record(conn, result)
+    for decision in effects.decisions:  # the chain's lock is taken last, held to commit
+        decisions.append_if_changed(conn, decision)
     audit.append(conn, actor, effects.audit)
     for key in dict.fromkeys(effects.tally):
         reviews.want_tally(conn, key)

@@ -188,3 +188,29 @@ class ClockEvent(SQLModel, table=True):
     due_at: datetime
     done_at: datetime = Field(default_factory=utcnow)
     done_by: str = Field(max_length=128)
+
+
+class DecisionRow(SQLModel, table=True):
+    """One entry of a repository's decision chain (append-only; see govbot.core.decisions).
+
+    ``record`` holds the canonical JSON the hash was computed over, byte for
+    byte; the other columns repeat what queries select by. The unique pairs
+    make a fork impossible even if a lock were bypassed: one entry per
+    position, and one successor per entry. Migration 0003 adds triggers that
+    refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL).
+    """
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        UniqueConstraint("chain", "seq", name="uq_decisions_chain_seq"),
+        UniqueConstraint("chain", "prev", name="uq_decisions_chain_prev"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    chain: str = Field(max_length=300)  # "forge:repo"
+    seq: int
+    prev: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)
+    review_key: str = Field(max_length=300, index=True)
+    decided_at: datetime
+    record: str = Field(sa_column=Column(Text, nullable=False))

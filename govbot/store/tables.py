@@ -33,6 +33,7 @@ ballots: Table = _TABLES["ballots"]
 vote_results: Table = _TABLES["vote_results"]
 clock_events: Table = _TABLES["clock_events"]
 review_heads: Table = _TABLES["review_heads"]
+decisions: Table = _TABLES["decisions"]
 
 
 def insert(dialect_name: str, table: Table) -> Any:
