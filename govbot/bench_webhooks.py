@@ -214,6 +214,13 @@ def _free_port() -> int:
 @contextmanager
 def server(target: str, env: dict[str, str]) -> Iterator[int]:
     """uvicorn serving ``target`` (a factory) in a subprocess; yields its port once it answers."""
+    with served(target, env) as (port, _pid):
+        yield port
+
+
+@contextmanager
+def served(target: str, env: dict[str, str]) -> Iterator[tuple[int, int]]:
+    """``server``, yielding the port and the serving process's pid (to read its memory)."""
     port = _free_port()
     cmd = [sys.executable, "-m", "uvicorn", target, "--factory", "--host", "127.0.0.1"]
     cmd += ["--port", str(port), "--no-access-log", "--log-level", "warning", "--lifespan", "off"]
@@ -245,7 +252,7 @@ def server(target: str, env: dict[str, str]) -> Iterator[int]:
                             f"uvicorn did not start: {log.read().decode(errors='replace')}"
                         ) from None
                     time.sleep(0.05)
-            yield port
+            yield port, proc.pid
         finally:
             proc.terminate()
             try:

@@ -5,10 +5,16 @@ means "durably stored"; everything a delivery causes happens later, in a
 worker. The hot path stores the raw bytes as signed (no re-serialised JSON),
 with ``inbox.record``: no ORM objects, no audit row.
 
-The body is read with a size cap (a sender cannot make us buffer more than
-the limit). Checking it (HMAC, JSON, normalisation) takes a fraction of a
-millisecond for a typical delivery, so it runs in the event loop; only large
-bodies go to the threadpool. Writes go through one writer thread that
+What can be checked from the headers is checked before a byte of the body
+is read (Gerrit's credentials, the presence and form of GitHub's signature).
+Bodies are then read within a budget of memory and time (``intake.py``): at
+most ``max_body_bytes`` each, a cap on the bodies being read at once and on
+the bytes they hold (503 + Retry-After beyond it), and a read timeout (408).
+GitHub's HMAC and Gerrit's digest are computed as the chunks arrive. Checking
+a delivery (HMAC, JSON, normalisation) takes a fraction of a millisecond for
+a typical one, so it runs in the event loop; only large bodies go to the
+threadpool. Gerrit is answered 200, not 202: the webhooks plugin before its
+SC_ACCEPTED change counts only 200, 201 and 204 as success and posts again. Writes go through one writer thread that
 commits whatever deliveries are waiting in one transaction (group commit):
 each request still waits for the commit of its own row, but a burst costs
 one commit (one fsync on PostgreSQL) instead of one per delivery, and no
@@ -29,6 +35,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from contextlib import closing, suppress
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
@@ -42,8 +49,15 @@ from starlette.datastructures import Headers
 
 from govbot import __version__
 from govbot.store import inbox
+from webhooks.intake import BUSY, TOO_LARGE, Budget, ClientGone, Refused, read_body
 from webhooks.settings import Settings
-from webhooks.signatures import verify_gerrit, verify_github
+from webhooks.signatures import (
+    Digest,
+    github_mac,
+    github_matches,
+    verify_gerrit,
+    well_formed_github,
+)
 
 log = logging.getLogger("govbot.webhooks")
 
@@ -90,7 +104,6 @@ def _problem(status: int, detail: str, headers: dict[str, str] | None = None) ->
 
 IGNORED = {"status": "ignored"}
 DUPLICATE = {"status": "duplicate"}
-TOO_LARGE = "the body is larger than the receiver accepts"
 INLINE_BYTES = 256 * 1024  # larger bodies are checked in the threadpool, not the event loop
 
 # (source, delivery id, event, action, raw body): the arguments of inbox.record.
@@ -178,64 +191,105 @@ class InboxWriter:
         return [outcome for pending in batch for outcome in self._write([pending])]
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """One sender's rules: who may send (from the headers alone, before the body is
+    read), the digest fed while reading, what a body must be, and the success status."""
+
+    authenticate: Callable[[Headers], Response | None]
+    digest: Callable[[], Digest]
+    check: Callable[[bytes | bytearray, Headers, Digest], Response | Pending]
+    accepted: int  # the status of "stored" and "ignored"
+
+
 class Receiver:
     """The endpoints' logic, bound to one engine and one configuration."""
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
+        self.limits = settings.limits()
+        self.budget = Budget(self.limits)
         self.writer = InboxWriter(engine)
         for source in ("github", "gerrit"):
             if not getattr(settings, f"{source}_secret"):
                 env = f"GOVBOT_{source.upper()}_WEBHOOK_SECRET"
                 log.warning("%s is not set: /webhooks/%s answers 401 to everything", env, source)
+        secret = settings.github_secret or b""
+        self.github_endpoint = Endpoint(
+            self.github_authenticate, lambda: github_mac(secret), self.github, 202
+        )
+        # Gerrit's webhooks plugin before its SC_ACCEPTED change counts only 200, 201
+        # and 204 as success and posts a 202-answered event again: answer it 200.
+        self.gerrit_endpoint = Endpoint(self.gerrit_authenticate, hashlib.sha256, self.gerrit, 200)
 
-    async def read_body(self, request: Request) -> bytes | None:
-        """The raw body, or None when it exceeds the limit (checked before reading anything)."""
-        limit = self.settings.max_body_bytes
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            return None
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                return None
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    async def receive(
-        self, check: Callable[[bytes, Headers], Response | Pending], request: Request
-    ) -> Response:
-        body = await self.read_body(request)
-        if body is None:
+    async def receive(self, endpoint: Endpoint, request: Request) -> Response:
+        headers = request.headers
+        refused = endpoint.authenticate(headers)
+        if refused is not None:
+            return refused  # not a byte read: uvicorn discards the body as it arrives
+        declared = headers.get("content-length")
+        length = int(declared) if declared is not None and declared.isdigit() else None
+        if length is not None and length > self.limits.max_body_bytes:
             return _problem(413, TOO_LARGE)
-        if len(body) <= INLINE_BYTES:
-            outcome = check(body, request.headers)
-        else:
-            outcome = await run_in_threadpool(check, body, request.headers)
-        if isinstance(outcome, Response):
-            return outcome
-        source, delivery, event, action, _ = outcome
+        ticket = self.budget.admit(length)
+        if ticket is None:
+            log.warning("delivery refused: %d bodies being read, %d bytes held",
+                        self.budget.bodies, self.budget.bytes)  # fmt: skip
+            return self._retry_later(BUSY)
         try:
-            new = await self.writer.store(outcome)
+            digest = endpoint.digest()
+            try:
+                body = await read_body(request.receive, ticket, self.limits, digest.update)
+            except Refused as e:
+                if e.status == 503:
+                    return self._retry_later(e.detail)
+                return _problem(e.status, e.detail, {"Connection": "close"})
+            except ClientGone:
+                return _problem(400, "the sender disconnected before the body was read")
+            if len(body) <= INLINE_BYTES:
+                outcome = endpoint.check(body, headers, digest)
+            else:
+                outcome = await run_in_threadpool(endpoint.check, body, headers, digest)
+            if isinstance(outcome, Response):
+                return outcome
+            return await self._store(outcome, endpoint.accepted)
+        finally:
+            ticket.release()
+
+    def _retry_later(self, detail: str) -> Response:
+        return _problem(503, detail, {"Retry-After": str(self.limits.retry_after)})
+
+    async def _store(self, pending: Pending, accepted: int) -> Response:
+        source, delivery, event, action, _ = pending
+        try:
+            new = await self.writer.store(pending)
         except UNAVAILABLE as e:
             log.error("%s delivery %s not stored: %s", source, delivery, type(e).__name__)
-            return _problem(503, "the database is unavailable; deliver again later")
+            return self._retry_later("the database is unavailable; deliver again later")
         if not new:
             log.info("%s %s delivery %s is a redelivery", source, event, delivery)
             return _json(200, DUPLICATE)
         log.debug("%s %s.%s delivery %s queued", source, event, action, delivery)
-        return _json(202, {"status": "queued", "delivery": delivery})
+        return _json(accepted, {"status": "queued", "delivery": delivery})
 
-    def github(self, body: bytes, headers: Headers) -> Response | Pending:
+    def github_authenticate(self, headers: Headers) -> Response | None:
+        """401 before reading when no body could pass: no secret, no well-formed signature."""
+        if self.settings.github_secret and well_formed_github(headers.get("x-hub-signature-256")):
+            return None
+        return self._github_unsigned(headers)
+
+    def _github_unsigned(self, headers: Headers) -> Response:
+        delivery = headers.get("x-github-delivery")
+        log.warning("github delivery %s rejected: missing or bad signature", delivery)
+        return _problem(401, "missing or bad X-Hub-Signature-256")
+
+    def github(self, body: bytes | bytearray, headers: Headers, mac: Digest) -> Response | Pending:
         from govbot.forges import github_events
 
+        if not github_matches(mac, headers.get("x-hub-signature-256")):
+            return self._github_unsigned(headers)
         delivery = headers.get("x-github-delivery")
-        if not verify_github(self.settings.github_secret, body, headers.get("x-hub-signature-256")):
-            log.warning("github delivery %s rejected: missing or bad signature", delivery)
-            return _problem(401, "missing or bad X-Hub-Signature-256")
         event = headers.get("x-github-event")
         if not event or not delivery:
             return _problem(400, "X-GitHub-Event and X-GitHub-Delivery are required")
@@ -260,18 +314,23 @@ class Receiver:
         if events is None:
             log.info("github %s.%s delivery %s ignored", event, action, delivery)
             return _json(202, IGNORED)
-        return ("github", delivery, event, action, body)
+        return ("github", delivery, event, action, bytes(body))
 
-    def gerrit(self, body: bytes, headers: Headers) -> Response | Pending:
-        from govbot.forges import gerrit_events
-
-        if not verify_gerrit(
+    def gerrit_authenticate(self, headers: Headers) -> Response | None:
+        if verify_gerrit(
             self.settings.gerrit_secret, headers.get("authorization"), headers.get("x-govbot-token")
         ):
-            log.warning("gerrit delivery rejected: missing or wrong credentials")
-            return _problem(
-                401, "missing or wrong credentials", {"WWW-Authenticate": 'Basic realm="govbot"'}
-            )
+            return None
+        log.warning("gerrit delivery rejected: missing or wrong credentials")
+        return _problem(
+            401, "missing or wrong credentials", {"WWW-Authenticate": 'Basic realm="govbot"'}
+        )
+
+    def gerrit(
+        self, body: bytes | bytearray, headers: Headers, digest: Digest
+    ) -> Response | Pending:
+        from govbot.forges import gerrit_events
+
         payload = _parse(body)
         if payload is None:
             return _problem(400, "the body is not a JSON object")
@@ -280,7 +339,7 @@ class Receiver:
             return _problem(400, "the event has no valid 'type'")
         # Gerrit sends no delivery id; a retried event is byte-identical, so the
         # body's digest recognises it.
-        delivery = hashlib.sha256(body).hexdigest()
+        delivery = digest.hexdigest()
         try:
             events = gerrit_events.normalise(payload)
         except gerrit_events.PayloadError as e:
@@ -288,8 +347,8 @@ class Receiver:
             return _problem(400, str(e))
         if events is None:
             log.info("gerrit %s delivery %s ignored", event, delivery)
-            return _json(202, IGNORED)
-        return ("gerrit", delivery, event, None, body)
+            return _json(200, IGNORED)
+        return ("gerrit", delivery, event, None, bytes(body))
 
     def healthz(self) -> Response:
         try:
@@ -303,10 +362,10 @@ class Receiver:
         return _json(200, {"status": "ok", "database": "ok"})
 
 
-def _parse(body: bytes) -> dict[str, Any] | None:
+def _parse(body: bytes | bytearray) -> dict[str, Any] | None:
     try:
         payload = json.loads(body)
-    except ValueError:  # includes UnicodeDecodeError
+    except (ValueError, RecursionError):  # UnicodeDecodeError; nesting deeper than Python's stack
         return None
     return payload if isinstance(payload, dict) else None
 
@@ -330,8 +389,13 @@ _JSON_BODY = {"required": True, "content": {"application/json": {"schema": {"typ
 _HANDLED = "Stored in the inbox (queued), or not an event govbot handles (ignored)"
 _COMMON: dict[int | str, dict[str, Any]] = {
     400: _answer(Problem, "Malformed: not JSON, a required header or field missing"),
+    408: _answer(Problem, "The body was not sent in time (GOVBOT_RECEIVER_READ_TIMEOUT)"),
     413: _answer(Problem, "The body exceeds GOVBOT_MAX_BODY_BYTES"),
-    503: _answer(Problem, "The database is unavailable; nothing was stored"),
+    503: _answer(
+        Problem,
+        "The database is unavailable, or the receiver holds as many bodies as it may; "
+        "nothing was stored: deliver again after Retry-After",
+    ),
 }
 GITHUB_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: _answer(Pong | Duplicate, "A ping, or a redelivery of a stored delivery"),
@@ -340,8 +404,11 @@ GITHUB_RESPONSES: dict[int | str, dict[str, Any]] = {
     **_COMMON,
 }
 GERRIT_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: _answer(Duplicate, "A redelivery (byte-identical body) of a stored event"),
-    202: _answer(Queued | Ignored, _HANDLED),
+    200: _answer(
+        Queued | Ignored | Duplicate,
+        f"{_HANDLED}, or a redelivery (byte-identical body) of a stored event. Always 200: "
+        "the webhooks plugin's older releases count only 200, 201 and 204 as success",
+    ),
     401: _answer(Problem, "Missing or wrong credentials, or no secret configured"),
     **_COMMON,
 }
@@ -383,17 +450,17 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
         openapi_extra={"parameters": GITHUB_HEADERS, "requestBody": _JSON_BODY},
     )
     async def github(request: Request) -> Response:
-        return await receiver.receive(receiver.github, request)
+        return await receiver.receive(receiver.github_endpoint, request)
 
     @app.post(
         "/webhooks/gerrit",
-        status_code=202,
+        status_code=200,
         summary="Receive a Gerrit event (webhooks plugin)",
         responses=GERRIT_RESPONSES,
         openapi_extra={"parameters": GERRIT_HEADERS, "requestBody": _JSON_BODY},
     )
     async def gerrit(request: Request) -> Response:
-        return await receiver.receive(receiver.gerrit, request)
+        return await receiver.receive(receiver.gerrit_endpoint, request)
 
     @app.get("/healthz", summary="Liveness and database check", responses=HEALTH_RESPONSES)
     def healthz() -> Response:
