@@ -14,11 +14,13 @@ GitHub's HMAC and Gerrit's digest are computed as the chunks arrive. Checking
 a delivery (HMAC, JSON, normalisation) takes a fraction of a millisecond for
 a typical one, so it runs in the event loop; only large bodies go to the
 threadpool. Gerrit is answered 200, not 202: the webhooks plugin before its
-SC_ACCEPTED change counts only 200, 201 and 204 as success and posts again. Writes go through one writer thread that
-commits whatever deliveries are waiting in one transaction (group commit):
-each request still waits for the commit of its own row, but a burst costs
-one commit (one fsync on PostgreSQL) instead of one per delivery, and no
-request thread queues on SQLite's write lock, whose busy handler sleeps.
+SC_ACCEPTED change counts only 200, 201 and 204 as success and posts again.
+
+Writes are group commits: the deliveries waiting to be stored are written
+in one transaction, in a worker thread, while the next batch gathers on the
+event loop. Each request still waits for the commit of its own row, but a
+burst costs one commit (one fsync on PostgreSQL) instead of one per
+delivery, and no request thread queues on SQLite's write lock.
 
 Run it with ``uvicorn webhooks.app:create_app --factory``. The database must
 be migrated beforehand (``govbot.store.migrate.upgrade``).
@@ -31,13 +33,13 @@ import gc
 import hashlib
 import json
 import logging
-import threading
 from collections import deque
 from collections.abc import Callable
-from contextlib import closing, suppress
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -108,72 +110,66 @@ INLINE_BYTES = 256 * 1024  # larger bodies are checked in the threadpool, not th
 
 # (source, delivery id, event, action, raw body): the arguments of inbox.record.
 Pending = tuple[str, str, str, str | None, bytes]
-_Job = tuple[Pending, asyncio.AbstractEventLoop, "asyncio.Future[bool]"]
 Outcome = bool | BaseException  # stored / already there, or why it could not be stored
-
-
-def _settle(results: list[tuple[asyncio.Future[bool], Outcome]]) -> None:
-    for future, outcome in results:
-        if future.done():  # the request was cancelled (client gone); a redelivery finds the row
-            continue
-        if isinstance(outcome, BaseException):
-            future.set_exception(outcome)
-        else:
-            future.set_result(outcome)
+_Queue = deque[tuple[Pending, "asyncio.Future[bool]"]]
 
 
 class InboxWriter:
-    """One thread commits the deliveries waiting to be stored in one transaction.
+    """Group commit: the deliveries waiting to be stored go in one transaction.
 
     A caller's future resolves only once the transaction holding its row has
-    committed. The thread exits when idle and the next delivery starts it
-    again, so an app that is not receiving holds no thread.
+    committed. While one batch is being written (in a worker thread, so the
+    event loop goes on reading requests), the next one gathers; it is written
+    as soon as the first is done. Per delivery this costs an append and a
+    future: the thread is handed one job per batch, not one signal per
+    delivery (those signals, and the lock they took, were a tenth of the
+    receiver's time). State is per event loop; a loop serves one at a time.
     """
 
-    IDLE_SECONDS = 2.0
     MAX_BATCH = 256
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._jobs: deque[_Job] = deque()
-        self._wake = threading.Condition()
-        self._running = False
+        self._queues: dict[asyncio.AbstractEventLoop, _Queue] = {}
+        self._tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
     async def store(self, pending: Pending) -> bool:
         """True when stored, False when already there (a redelivery)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()
-        with self._wake:
-            self._jobs.append((pending, loop, future))
-            if not self._running:
-                self._running = True
-                threading.Thread(target=self._run, name="govbot-inbox-writer", daemon=True).start()
-            self._wake.notify()
+        queue = self._queues.get(loop)
+        if queue is None:  # no batch being written on this loop: start writing
+            queue = self._queues[loop] = deque()
+            queue.append((pending, future))
+            self._tasks[loop] = loop.create_task(self._drain(loop, queue))
+        else:
+            queue.append((pending, future))
         return await future
 
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                if not self._jobs:
-                    self._wake.wait(self.IDLE_SECONDS)
-                if not self._jobs:
-                    self._running = False
-                    return
-                batch = [self._jobs.popleft() for _ in range(min(len(self._jobs), self.MAX_BATCH))]
-            try:
-                outcomes = self._write([pending for pending, _, _ in batch])
-            except Exception as e:  # a bug; fail these deliveries, but never leave them waiting
-                log.exception("inbox writer failed")
-                outcomes = [e] * len(batch)
-            # One wake-up per event loop, not one per delivery: each is a syscall.
-            by_loop: dict[
-                asyncio.AbstractEventLoop, list[tuple[asyncio.Future[bool], Outcome]]
-            ] = {}
-            for (_, loop, future), outcome in zip(batch, outcomes, strict=True):
-                by_loop.setdefault(loop, []).append((future, outcome))
-            for loop, results in by_loop.items():
-                with suppress(RuntimeError):  # that event loop is gone
-                    loop.call_soon_threadsafe(_settle, results)
+    async def _drain(self, loop: asyncio.AbstractEventLoop, queue: _Queue) -> None:
+        try:
+            while queue:
+                batch = [queue.popleft() for _ in range(min(len(queue), self.MAX_BATCH))]
+                try:
+                    outcomes = await loop.run_in_executor(
+                        None, self._write, [pending for pending, _ in batch]
+                    )
+                except Exception as e:  # a bug; fail these deliveries, never leave them waiting
+                    log.exception("inbox writer failed")
+                    outcomes = [e] * len(batch)
+                for (_, future), outcome in zip(batch, outcomes, strict=True):
+                    if future.done():  # the request was cancelled; a redelivery finds the row
+                        continue
+                    if isinstance(outcome, BaseException):
+                        future.set_exception(outcome)
+                    else:
+                        future.set_result(outcome)
+        finally:
+            del self._queues[loop]
+            self._tasks.pop(loop, None)
+            for _, future in queue:  # only if this task itself was cancelled
+                if not future.done():
+                    future.cancel()
 
     def _write(self, batch: list[Pending]) -> list[Outcome]:
         """Each delivery's outcome, in order."""
@@ -363,10 +359,21 @@ class Receiver:
 
 
 def _parse(body: bytes | bytearray) -> dict[str, Any] | None:
+    """The body as a JSON object, or None.
+
+    orjson parses a typical delivery three times faster than ``json`` (the
+    largest single cost of a delivery). What it refuses and ``json`` accepts
+    (integers past 64 bits, lone surrogates, NaN) is parsed by ``json``, so
+    the receiver accepts exactly what the worker can read; nesting deeper than
+    Python's stack (RecursionError) is malformed like any bad JSON.
+    """
     try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError):  # UnicodeDecodeError; nesting deeper than Python's stack
-        return None
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        try:
+            payload = json.loads(body)
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+            return None
     return payload if isinstance(payload, dict) else None
 
 
