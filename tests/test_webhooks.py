@@ -422,7 +422,7 @@ def test_bench_webhooks_reports_every_figure(capsys):
     """A smoke run of ``govbot bench webhooks``: the figures are printed, never asserted."""
     from govbot import bench_webhooks
 
-    args = argparse.Namespace(duration=1, concurrency=8, database="sqlite")
+    args = argparse.Namespace(duration=1, concurrency=8, database="sqlite", repeat=2)
     assert bench_webhooks.main(args) == 0
     out = capsys.readouterr().out
     for label in (
@@ -435,6 +435,8 @@ def test_bench_webhooks_reports_every_figure(capsys):
         "durably stored",
         "targets:",
         "of the bare endpoint",
+        "CPU us",
+        "== ranges over 2 runs",
     ):
         assert label in out, label
     assert "PostgreSQL" not in out
