@@ -36,7 +36,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import orjson
@@ -114,42 +114,54 @@ Outcome = bool | BaseException  # stored / already there, or why it could not be
 _Queue = deque[tuple[Pending, "asyncio.Future[bool]"]]
 
 
+@dataclass
+class _LoopQueue:
+    """One event loop's deliveries waiting to be written, and the batches being written."""
+
+    waiting: _Queue = field(default_factory=deque)
+    writers: set[asyncio.Task[None]] = field(default_factory=set)
+
+
 class InboxWriter:
     """Group commit: the deliveries waiting to be stored go in one transaction.
 
     A caller's future resolves only once the transaction holding its row has
-    committed. While one batch is being written (in a worker thread, so the
-    event loop goes on reading requests), the next one gathers; it is written
-    as soon as the first is done. Per delivery this costs an append and a
-    future: the thread is handed one job per batch, not one signal per
-    delivery (those signals, and the lock they took, were a tenth of the
-    receiver's time). State is per event loop; a loop serves one at a time.
+    committed. While a batch is being written (in a worker thread, so the
+    event loop goes on reading requests), the next one gathers. Per delivery
+    this costs an append and a future: a thread is handed one job per batch,
+    not one signal per delivery (those signals, and the lock they took, were
+    a tenth of the receiver's time).
+
+    SQLite takes one writer at a time (a second one would sleep in its busy
+    handler), so there one batch is written at a time. PostgreSQL commits
+    concurrent transactions together; there a few batches are written at
+    once, so a delivery does not wait for the commit before its own to start.
     """
 
     MAX_BATCH = 256
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._queues: dict[asyncio.AbstractEventLoop, _Queue] = {}
-        self._tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
+        self.parallel = 1 if engine.dialect.name == "sqlite" else 4
+        self._loops: dict[asyncio.AbstractEventLoop, _LoopQueue] = {}
 
     async def store(self, pending: Pending) -> bool:
         """True when stored, False when already there (a redelivery)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()
-        queue = self._queues.get(loop)
-        if queue is None:  # no batch being written on this loop: start writing
-            queue = self._queues[loop] = deque()
-            queue.append((pending, future))
-            self._tasks[loop] = loop.create_task(self._drain(loop, queue))
-        else:
-            queue.append((pending, future))
+        queue = self._loops.get(loop)
+        if queue is None:
+            queue = self._loops[loop] = _LoopQueue()
+        queue.waiting.append((pending, future))
+        if len(queue.writers) < self.parallel:
+            queue.writers.add(loop.create_task(self._drain(loop, queue)))
         return await future
 
-    async def _drain(self, loop: asyncio.AbstractEventLoop, queue: _Queue) -> None:
+    async def _drain(self, loop: asyncio.AbstractEventLoop, queue: _LoopQueue) -> None:
+        waiting = queue.waiting
         try:
-            while queue:
-                batch = [queue.popleft() for _ in range(min(len(queue), self.MAX_BATCH))]
+            while waiting:
+                batch = [waiting.popleft() for _ in range(min(len(waiting), self.MAX_BATCH))]
                 try:
                     outcomes = await loop.run_in_executor(
                         None, self._write, [pending for pending, _ in batch]
@@ -165,11 +177,11 @@ class InboxWriter:
                     else:
                         future.set_result(outcome)
         finally:
-            del self._queues[loop]
-            self._tasks.pop(loop, None)
-            for _, future in queue:  # only if this task itself was cancelled
-                if not future.done():
-                    future.cancel()
+            # In the same step as the last look at ``waiting``: a delivery queued after
+            # it sees one writer fewer and starts one (a done-callback would come later).
+            queue.writers.discard(asyncio.current_task())
+            if not queue.writers and not waiting:
+                self._loops.pop(loop, None)
 
     def _write(self, batch: list[Pending]) -> list[Outcome]:
         """Each delivery's outcome, in order."""
