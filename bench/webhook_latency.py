@@ -196,6 +196,9 @@ class TimedForge:
     def account_id(self, login: str) -> str | None:
         return self.forge.account_id(login)
 
+    def tag_commit(self, repo: str, tag: str, pushed: str) -> str:
+        return self.forge.tag_commit(repo, tag, pushed)
+
     def post_check(self, report: CheckReport) -> str:
         if report.name == CHECK_NAME:
             self.marks.first("checked")

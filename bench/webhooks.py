@@ -125,6 +125,11 @@ class Result:
     seconds: float
     total_2xx: int  # warm-up included: what the inbox must hold
     stored: int | None = None
+    cpu_us: float | None = None  # the server process's CPU (user + system) per answer
+
+    @property
+    def cpu(self) -> str:
+        return "-" if self.cpu_us is None else f"{self.cpu_us:.0f}"
 
     @property
     def rate(self) -> float:
@@ -189,14 +194,34 @@ async def _load(
     return answers, latencies, ok
 
 
-def measure(label: str, port: int, body: bytes, seconds: float, concurrency: int) -> Result:
+def measure(
+    label: str, port: int, body: bytes, seconds: float, concurrency: int, pid: int | None = None
+) -> Result:
     parts = request_parts(body, port)
     tag = secrets.token_hex(4)
     warm = asyncio.run(_load(port, parts, min(1.0, max(0.2, seconds / 10)), concurrency, f"w{tag}"))
+    cpu_before = _cpu_seconds(pid)
     start = time.perf_counter()
     answers, latencies, ok = asyncio.run(_load(port, parts, seconds, concurrency, f"m{tag}"))
     elapsed = time.perf_counter() - start
-    return Result(label, answers, latencies, elapsed, ok + warm[2])
+    cpu_after = _cpu_seconds(pid)
+    result = Result(label, answers, latencies, elapsed, ok + warm[2])
+    if cpu_before is not None and cpu_after is not None and latencies:
+        result.cpu_us = (cpu_after - cpu_before) / len(latencies) * 1e6
+    return result
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU of process ``pid`` (all its threads), from /proc (Linux), or None.
+
+    Throughput on a shared machine moves with the neighbours' load; the CPU a
+    server spends per answer moves much less, so it is printed beside it.
+    """
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _die_with_parent() -> None:
@@ -212,8 +237,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(target: str, env: dict[str, str]) -> Iterator[int]:
-    """uvicorn serving ``target`` (a factory) in a subprocess; yields its port once it answers."""
+def served(target: str, env: dict[str, str]) -> Iterator[tuple[int, int]]:
+    """uvicorn serving ``target`` (a factory) in a subprocess; yields its port, once it
+    answers, and the serving process's pid (to read its CPU time or memory)."""
     port = _free_port()
     cmd = [sys.executable, "-m", "uvicorn", target, "--factory", "--host", "127.0.0.1"]
     cmd += ["--port", str(port), "--no-access-log", "--log-level", "warning", "--lifespan", "off"]
@@ -245,7 +271,7 @@ def server(target: str, env: dict[str, str]) -> Iterator[int]:
                             f"uvicorn did not start: {log.read().decode(errors='replace')}"
                         ) from None
                     time.sleep(0.05)
-            yield port
+            yield port, proc.pid
         finally:
             proc.terminate()
             try:
@@ -290,12 +316,17 @@ def _count(engine: Engine) -> int:
         return int(conn.execute(text("SELECT count(*) FROM deliveries")).scalar_one())
 
 
+def run_bare(body: bytes, seconds: float, concurrency: int) -> Result:
+    with served("bench.webhooks:bare_app", {}) as (port, pid):
+        return measure(BARE, port, body, seconds, concurrency, pid)
+
+
 def run_stored(label: str, inbox: Any, body: bytes, seconds: float, concurrency: int) -> Result:
     with inbox as (env, count):
-        with server(
+        with served(
             "webhooks.app:create_app", {**env, "GOVBOT_GITHUB_WEBHOOK_SECRET": SECRET.decode()}
-        ) as port:
-            result = measure(label, port, body, seconds, concurrency)
+        ) as (port, pid):
+            result = measure(label, port, body, seconds, concurrency, pid)
         result.stored = count()  # after the server stopped: only what was committed
     return result
 
@@ -315,13 +346,15 @@ def report(
     print(
         f"machine: {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs"
     )
-    print(f"{'run':34} {'deliveries/s':>12} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  answers")
+    head = f"{'deliveries/s':>12} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'CPU us':>7}"
+    print(f"{'run':34} {head}  answers")
     for r in results:
         answers = ", ".join(
             f"{n} x {code or 'connection error'}" for code, n in sorted(r.answers.items())
         )
-        figures = f"{r.rate:12.0f} {r.ms(0.5):8.1f} {r.ms(0.99):8.1f} {r.ms(1.0):8.1f}"
+        figures = f"{r.rate:12.0f} {r.ms(0.5):8.1f} {r.ms(0.99):8.1f} {r.ms(1.0):8.1f} {r.cpu:>7}"
         print(f"{r.label:34} {figures}  {answers}")
+    print("CPU us: the server process's CPU time (user + system) per answer")
     print(
         f"targets: >= {TARGET_RATE:.0f} deliveries/s stored, p99 ack < {TARGET_P99_MS:.0f} ms, "
         f">= {TARGET_RATIO:.0%} of the bare endpoint's throughput"
@@ -359,12 +392,38 @@ def main(args: argparse.Namespace) -> int:
         )
         return 2
     source, body = payload()
-    with server("bench.webhooks:bare_app", {}) as port:
-        results = [measure(BARE, port, body, seconds, concurrency)]
-    if database in ("sqlite", "both"):
-        results.append(run_stored("govbot, SQLite", sqlite_inbox(), body, seconds, concurrency))
-    if database in ("postgres", "both"):
-        results.append(
-            run_stored("govbot, PostgreSQL", postgres_inbox(url), body, seconds, concurrency)
-        )
-    return report(results, seconds, concurrency, source, body)
+    repeat = max(1, int(getattr(args, "repeat", None) or 1))
+    failed, runs = 0, []
+    for n in range(repeat):
+        if repeat > 1:
+            print(f"\n== run {n + 1} of {repeat}")
+        results = [run_bare(body, seconds, concurrency)]
+        if database in ("sqlite", "both"):
+            results.append(run_stored("govbot, SQLite", sqlite_inbox(), body, seconds, concurrency))
+        if database in ("postgres", "both"):
+            results.append(
+                run_stored("govbot, PostgreSQL", postgres_inbox(url), body, seconds, concurrency)
+            )
+        failed |= report(results, seconds, concurrency, source, body)
+        runs.append(results)
+    if repeat > 1:
+        ranges(runs)
+    return failed
+
+
+def ranges(runs: list[list[Result]]) -> None:
+    """Each figure's range over the repeated runs: on a shared machine, one run proves little."""
+    print(f"\n== ranges over {len(runs)} runs (each ratio against the bare run of the same round)")
+    for label in [r.label for r in runs[0]]:
+        rows = [(r, next(x for x in run if x.label == BARE)) for run in runs for r in run
+                if r.label == label]  # fmt: skip
+        rate = [r.rate for r, _ in rows]
+        p99 = [r.ms(0.99) for r, _ in rows]
+        line = f"{label:34} {min(rate):.0f}-{max(rate):.0f}/s, p99 {min(p99):.1f}-{max(p99):.1f} ms"
+        if label != BARE:
+            ratio = [r.rate / bare.rate for r, bare in rows if bare.rate]
+            line += f", {min(ratio):.0%}-{max(ratio):.0%} of the bare endpoint"
+            cpu = [bare.cpu_us / r.cpu_us for r, bare in rows if r.cpu_us and bare.cpu_us]
+            if cpu:
+                line += f" ({min(cpu):.0%}-{max(cpu):.0%} of its CPU per answer)"
+        print(line)

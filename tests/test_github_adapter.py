@@ -105,7 +105,7 @@ def test_read_files_walks_governed_directories_when_the_listing_is_truncated(
 def test_changed_files_pages_through_the_list_and_keeps_both_names_of_a_rename(
     repo: FakeRepo, gh: FakeGitHub, forge: GitHubForge
 ) -> None:
-    files: list[str | dict[str, str]] = [f"guidelines/{i:02}.yaml" for i in range(44)]
+    files: list[str | dict[str, str]] = [f"guidelines/{i:03}.yaml" for i in range(144)]
     files.append(
         {
             "filename": "policies/new.yaml",
@@ -117,9 +117,9 @@ def test_changed_files_pages_through_the_list_and_keeps_both_names_of_a_rename(
 
     changed = forge.changed_files(REVIEW)
 
-    assert changed[:44] == files[:44]
-    assert changed[44:] == ["policies/new.yaml", "policies/old.yaml"]
-    assert len(gh.calls("GET", "/pulls/7/files")) == 2
+    assert changed[:144] == files[:144]
+    assert changed[144:] == ["policies/new.yaml", "policies/old.yaml"]
+    assert len(gh.calls("GET", "/pulls/7/files")) == 2  # 100 a page, GitHub's maximum
 
 
 # -- check runs and statuses ---------------------------------------------------------

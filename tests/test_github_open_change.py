@@ -128,7 +128,7 @@ def test_opens_one_pull_request_with_exactly_the_files(
     [commit_call] = gh.calls("POST", "/git/commits")
     assert commit_call.json["parents"] == [HEAD]
     assert [r.query for r in gh.calls("GET", "/pulls")] == [
-        {"state": "open", "head": f"org:{BRANCH}", "base": "main"}
+        {"state": "open", "head": f"org:{BRANCH}", "base": "main", "per_page": "100"}
     ]
 
 

@@ -116,7 +116,7 @@ class Bot:
         answer = self.client.post(
             "/webhooks/gerrit", content=json.dumps(event).encode(), headers={"Authorization": auth}
         )
-        assert answer.status_code == 202, answer.text
+        assert answer.status_code == 200 and answer.json()["status"] == "queued", answer.text
         self.worker.run(once=True)
 
     def state(self, key: str) -> str:

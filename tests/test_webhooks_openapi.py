@@ -8,12 +8,14 @@ sender (or a proxy rule) from the description gets no surprise.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -53,6 +55,39 @@ def gerrit(body: bytes, password: str = GERRIT_SECRET.decode()) -> Call:
     return lambda c: c.post("/webhooks/gerrit", content=body, auth=("gerrit", password))
 
 
+def stalled(path: str, headers: dict[str, str], first: bytes) -> Call:
+    """A sender that sends the start of its body and then nothing (TestClient cannot:
+    it sends whole bodies), straight through the app's ASGI interface."""
+
+    def call(c: TestClient) -> httpx.Response:
+        messages: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            if not messages:
+                messages.append({})
+                return {"type": "http.request", "body": first, "more_body": True}
+            await asyncio.sleep(3600)  # the receiver's read timeout ends this
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, Any]) -> None:
+            messages.append(message)
+
+        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                 "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
+                 "query_string": b"", "root_path": "", "headers": raw,
+                 "client": ("127.0.0.1", 1), "server": ("testserver", 80)}  # fmt: skip
+        asyncio.run(c.app(scope, receive, send))  # type: ignore[arg-type]
+        start = next(m for m in messages if m.get("type") == "http.response.start")
+        body = b"".join(
+            m.get("body", b"") for m in messages if m.get("type") == "http.response.body"
+        )
+        request = httpx.Request("POST", f"http://testserver{path}")
+        return httpx.Response(start["status"], content=body, request=request)
+
+    return call
+
+
 def payloads() -> dict[str, bytes]:
     """Payloads GitHub's schema accepts: the smallest ones, with what govbot reads filled in."""
     if not SCHEMA_PATH.is_file():
@@ -79,6 +114,9 @@ def scenarios() -> list[tuple[str, Call, bool]]:
     """(name, call, database healthy?); run in order, so the duplicates come after the originals."""
     p = payloads()
     sync, repeated, gerrit_event = p["sync"], str(uuid.uuid4()), GERRIT_EVENT.read_bytes()
+    slow_github = {"X-GitHub-Event": "pull_request", "X-GitHub-Delivery": "slow",
+                   "X-Hub-Signature-256": sign_github(SECRET, sync), "Content-Length": str(len(sync))}  # fmt: skip
+    slow_gerrit = {"X-Govbot-Token": GERRIT_SECRET.decode(), "Content-Length": "100"}
     return [
         ("github queued", github("pull_request", sync, repeated), True),
         ("github duplicate", github("pull_request", sync, repeated), True),
@@ -89,6 +127,7 @@ def scenarios() -> list[tuple[str, Call, bool]]:
         ("github no delivery", github("pull_request", sync, X_GitHub_Delivery=None), True),
         ("github unsigned", github("pull_request", sync, X_Hub_Signature_256=None), True),
         ("github too big", github("pull_request", b" " * (LIMIT + 1)), True),
+        ("github too slow", stalled("/webhooks/github", slow_github, b"{"), True),
         ("github db down", github("pull_request", sync), False),
         ("gerrit queued", gerrit(gerrit_event), True),
         ("gerrit duplicate", gerrit(gerrit_event), True),
@@ -96,6 +135,7 @@ def scenarios() -> list[tuple[str, Call, bool]]:
         ("gerrit bad json", gerrit(b"{"), True),
         ("gerrit wrong password", gerrit(gerrit_event, "nope"), True),
         ("gerrit too big", gerrit(b" " * (LIMIT + 1)), True),
+        ("gerrit too slow", stalled("/webhooks/gerrit", slow_gerrit, b"{"), True),
         ("gerrit db down", gerrit(gerrit_event), False),
         ("health ok", lambda c: c.get("/healthz"), True),
         ("health db down", lambda c: c.get("/healthz"), False),
@@ -107,7 +147,9 @@ def clients(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, TestClient]:
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'govbot.db'}")
     upgrade(engine)
     broken = create_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'missing' / 'govbot.db'}")
-    settings = Settings(github_secret=SECRET, gerrit_secret=GERRIT_SECRET, max_body_bytes=LIMIT)
+    settings = Settings(
+        github_secret=SECRET, gerrit_secret=GERRIT_SECRET, max_body_bytes=LIMIT, read_timeout=0.2
+    )
     return {
         True: TestClient(create_app(engine, settings)),
         False: TestClient(create_app(broken, settings)),

@@ -205,6 +205,9 @@ class FlakyForge:
     def account_id(self, login: str) -> str | None:
         return None
 
+    def tag_commit(self, repo: str, tag: str, pushed: str) -> str:
+        return pushed
+
     def post_check(self, report: CheckReport) -> str:
         self.calls.append("post_check")
         if self.failures > 0:

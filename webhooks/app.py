@@ -5,14 +5,22 @@ means "durably stored"; everything a delivery causes happens later, in a
 worker. The hot path stores the raw bytes as signed (no re-serialised JSON),
 with ``inbox.record``: no ORM objects, no audit row.
 
-The body is read with a size cap (a sender cannot make us buffer more than
-the limit). Checking it (HMAC, JSON, normalisation) takes a fraction of a
-millisecond for a typical delivery, so it runs in the event loop; only large
-bodies go to the threadpool. Writes go through one writer thread that
-commits whatever deliveries are waiting in one transaction (group commit):
-each request still waits for the commit of its own row, but a burst costs
-one commit (one fsync on PostgreSQL) instead of one per delivery, and no
-request thread queues on SQLite's write lock, whose busy handler sleeps.
+What can be checked from the headers is checked before a byte of the body
+is read (Gerrit's credentials, the presence and form of GitHub's signature).
+Bodies are then read within a budget of memory and time (``intake.py``): at
+most ``max_body_bytes`` each, a cap on the bodies being read at once and on
+the bytes they hold (503 + Retry-After beyond it), and a read timeout (408).
+GitHub's HMAC and Gerrit's digest are computed as the chunks arrive. Checking
+a delivery (HMAC, JSON, normalisation) takes a fraction of a millisecond for
+a typical one, so it runs in the event loop; only large bodies go to the
+threadpool. Gerrit is answered 200, not 202: the webhooks plugin before its
+SC_ACCEPTED change counts only 200, 201 and 204 as success and posts again.
+
+Writes are group commits: the deliveries waiting to be stored are written
+in one transaction, in a worker thread, while the next batch gathers on the
+event loop. Each request still waits for the commit of its own row, but a
+burst costs one commit (one fsync on PostgreSQL) instead of one per
+delivery, and no request thread queues on SQLite's write lock.
 
 Run it with ``uvicorn webhooks.app:create_app --factory``. The database must
 be migrated beforehand (``govbot.store.migrate.upgrade``).
@@ -25,13 +33,14 @@ import gc
 import hashlib
 import json
 import logging
-import threading
 from collections import deque
 from collections.abc import Callable
-from contextlib import closing, suppress
+from contextlib import closing
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -46,8 +55,15 @@ from govbot.forges import registry
 from govbot.forges.base import PayloadError
 from govbot.store import inbox
 from govbot.store.models import utcnow
+from webhooks.intake import BUSY, TOO_LARGE, Budget, ClientGone, Refused, read_body
 from webhooks.settings import Settings
-from webhooks.signatures import verify_gerrit, verify_github
+from webhooks.signatures import (
+    Digest,
+    github_mac,
+    github_matches,
+    verify_gerrit,
+    well_formed_github,
+)
 
 log = logging.getLogger("govbot.webhooks")
 
@@ -94,78 +110,83 @@ def _problem(status: int, detail: str, headers: dict[str, str] | None = None) ->
 
 IGNORED = {"status": "ignored"}
 DUPLICATE = {"status": "duplicate"}
-TOO_LARGE = "the body is larger than the receiver accepts"
 INLINE_BYTES = 256 * 1024  # larger bodies are checked in the threadpool, not the event loop
 
 # (source, delivery id, event, action, raw body): the arguments of inbox.record.
 Pending = tuple[str, str, str, str | None, bytes]
-_Job = tuple[Pending, asyncio.AbstractEventLoop, "asyncio.Future[bool]"]
 Outcome = bool | BaseException  # stored / already there, or why it could not be stored
+_Queue = deque[tuple[Pending, "asyncio.Future[bool]"]]
 
 
-def _settle(results: list[tuple[asyncio.Future[bool], Outcome]]) -> None:
-    for future, outcome in results:
-        if future.done():  # the request was cancelled (client gone); a redelivery finds the row
-            continue
-        if isinstance(outcome, BaseException):
-            future.set_exception(outcome)
-        else:
-            future.set_result(outcome)
+@dataclass
+class _LoopQueue:
+    """One event loop's deliveries waiting to be written, and the batches being written."""
+
+    waiting: _Queue = field(default_factory=deque)
+    writers: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 class InboxWriter:
-    """One thread commits the deliveries waiting to be stored in one transaction.
+    """Group commit: the deliveries waiting to be stored go in one transaction.
 
     A caller's future resolves only once the transaction holding its row has
-    committed. The thread exits when idle and the next delivery starts it
-    again, so an app that is not receiving holds no thread.
+    committed. While a batch is being written (in a worker thread, so the
+    event loop goes on reading requests), the next one gathers. Per delivery
+    this costs an append and a future: a thread is handed one job per batch,
+    not one signal per delivery (those signals, and the lock they took, were
+    a tenth of the receiver's time).
+
+    SQLite takes one writer at a time (a second one would sleep in its busy
+    handler), so there one batch is written at a time. PostgreSQL commits
+    concurrent transactions together; there a few batches are written at
+    once, so a delivery does not wait for the commit before its own to start.
     """
 
-    IDLE_SECONDS = 2.0
     MAX_BATCH = 256
 
     def __init__(self, engine: Engine, now: Callable[[], datetime] = utcnow) -> None:
         self.engine = engine
         self.now = now  # the receipt time every duration runs from (tests move it)
-        self._jobs: deque[_Job] = deque()
-        self._wake = threading.Condition()
-        self._running = False
+        self.parallel = 1 if engine.dialect.name == "sqlite" else 4
+        self._loops: dict[asyncio.AbstractEventLoop, _LoopQueue] = {}
 
     async def store(self, pending: Pending) -> bool:
         """True when stored, False when already there (a redelivery)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()
-        with self._wake:
-            self._jobs.append((pending, loop, future))
-            if not self._running:
-                self._running = True
-                threading.Thread(target=self._run, name="govbot-inbox-writer", daemon=True).start()
-            self._wake.notify()
+        queue = self._loops.get(loop)
+        if queue is None:
+            queue = self._loops[loop] = _LoopQueue()
+        queue.waiting.append((pending, future))
+        if len(queue.writers) < self.parallel:
+            queue.writers.add(loop.create_task(self._drain(loop, queue)))
         return await future
 
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                if not self._jobs:
-                    self._wake.wait(self.IDLE_SECONDS)
-                if not self._jobs:
-                    self._running = False
-                    return
-                batch = [self._jobs.popleft() for _ in range(min(len(self._jobs), self.MAX_BATCH))]
-            try:
-                outcomes = self._write([pending for pending, _, _ in batch])
-            except Exception as e:  # a bug; fail these deliveries, but never leave them waiting
-                log.exception("inbox writer failed")
-                outcomes = [e] * len(batch)
-            # One wake-up per event loop, not one per delivery: each is a syscall.
-            by_loop: dict[
-                asyncio.AbstractEventLoop, list[tuple[asyncio.Future[bool], Outcome]]
-            ] = {}
-            for (_, loop, future), outcome in zip(batch, outcomes, strict=True):
-                by_loop.setdefault(loop, []).append((future, outcome))
-            for loop, results in by_loop.items():
-                with suppress(RuntimeError):  # that event loop is gone
-                    loop.call_soon_threadsafe(_settle, results)
+    async def _drain(self, loop: asyncio.AbstractEventLoop, queue: _LoopQueue) -> None:
+        waiting = queue.waiting
+        try:
+            while waiting:
+                batch = [waiting.popleft() for _ in range(min(len(waiting), self.MAX_BATCH))]
+                try:
+                    outcomes = await loop.run_in_executor(
+                        None, self._write, [pending for pending, _ in batch]
+                    )
+                except Exception as e:  # a bug; fail these deliveries, never leave them waiting
+                    log.exception("inbox writer failed")
+                    outcomes = [e] * len(batch)
+                for (_, future), outcome in zip(batch, outcomes, strict=True):
+                    if future.done():  # the request was cancelled; a redelivery finds the row
+                        continue
+                    if isinstance(outcome, BaseException):
+                        future.set_exception(outcome)
+                    else:
+                        future.set_result(outcome)
+        finally:
+            # In the same step as the last look at ``waiting``: a delivery queued after
+            # it sees one writer fewer and starts one (a done-callback would come later).
+            queue.writers.discard(asyncio.current_task())
+            if not queue.writers and not waiting:
+                self._loops.pop(loop, None)
 
     def _write(self, batch: list[Pending]) -> list[Outcome]:
         """Each delivery's outcome, in order."""
@@ -183,6 +204,17 @@ class InboxWriter:
         return [outcome for pending in batch for outcome in self._write([pending])]
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """One sender's rules: who may send (from the headers alone, before the body is
+    read), the digest fed while reading, what a body must be, and the success status."""
+
+    authenticate: Callable[[Headers], Response | None]
+    digest: Callable[[], Digest]
+    check: Callable[[bytes | bytearray, Headers, Digest], Response | Pending]
+    accepted: int  # the status of "stored" and "ignored"
+
+
 class Receiver:
     """The endpoints' logic, bound to one engine and one configuration."""
 
@@ -191,56 +223,87 @@ class Receiver:
     ) -> None:
         self.engine = engine
         self.settings = settings
+        self.limits = settings.limits()
+        self.budget = Budget(self.limits)
         self.writer = InboxWriter(engine, now)
         for source in ("github", "gerrit"):
             if not getattr(settings, f"{source}_secret"):
                 env = f"GOVBOT_{source.upper()}_WEBHOOK_SECRET"
                 log.warning("%s is not set: /webhooks/%s answers 401 to everything", env, source)
+        secret = settings.github_secret or b""
+        self.github_endpoint = Endpoint(
+            self.github_authenticate, lambda: github_mac(secret), self.github, 202
+        )
+        # Gerrit's webhooks plugin before its SC_ACCEPTED change counts only 200, 201
+        # and 204 as success and posts a 202-answered event again: answer it 200.
+        self.gerrit_endpoint = Endpoint(self.gerrit_authenticate, hashlib.sha256, self.gerrit, 200)
 
-    async def read_body(self, request: Request) -> bytes | None:
-        """The raw body, or None when it exceeds the limit (checked before reading anything)."""
-        limit = self.settings.max_body_bytes
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            return None
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                return None
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    async def receive(
-        self, check: Callable[[bytes, Headers], Response | Pending], request: Request
-    ) -> Response:
-        body = await self.read_body(request)
-        if body is None:
+    async def receive(self, endpoint: Endpoint, request: Request) -> Response:
+        headers = request.headers
+        refused = endpoint.authenticate(headers)
+        if refused is not None:
+            return refused  # not a byte read: uvicorn discards the body as it arrives
+        declared = headers.get("content-length")
+        length = int(declared) if declared is not None and declared.isdigit() else None
+        if length is not None and length > self.limits.max_body_bytes:
             return _problem(413, TOO_LARGE)
-        if len(body) <= INLINE_BYTES:
-            outcome = check(body, request.headers)
-        else:
-            outcome = await run_in_threadpool(check, body, request.headers)
-        if isinstance(outcome, Response):
-            return outcome
-        source, delivery, event, action, _ = outcome
+        ticket = self.budget.admit(length)
+        if ticket is None:
+            log.warning("delivery refused: %d bodies being read, %d bytes held",
+                        self.budget.bodies, self.budget.bytes)  # fmt: skip
+            return self._retry_later(BUSY)
         try:
-            new = await self.writer.store(outcome)
+            digest = endpoint.digest()
+            try:
+                body = await read_body(request.receive, ticket, self.limits, digest.update)
+            except Refused as e:
+                if e.status == 503:
+                    return self._retry_later(e.detail)
+                return _problem(e.status, e.detail, {"Connection": "close"})
+            except ClientGone:
+                return _problem(400, "the sender disconnected before the body was read")
+            if len(body) <= INLINE_BYTES:
+                outcome = endpoint.check(body, headers, digest)
+            else:
+                outcome = await run_in_threadpool(endpoint.check, body, headers, digest)
+            if isinstance(outcome, Response):
+                return outcome
+            return await self._store(outcome, endpoint.accepted)
+        finally:
+            ticket.release()
+
+    def _retry_later(self, detail: str) -> Response:
+        return _problem(503, detail, {"Retry-After": str(self.limits.retry_after)})
+
+    async def _store(self, pending: Pending, accepted: int) -> Response:
+        source, delivery, event, action, _ = pending
+        try:
+            new = await self.writer.store(pending)
         except UNAVAILABLE as e:
             log.error("%s delivery %s not stored: %s", source, delivery, type(e).__name__)
-            return _problem(503, "the database is unavailable; deliver again later")
+            return self._retry_later("the database is unavailable; deliver again later")
         if not new:
             log.info("%s %s delivery %s is a redelivery", source, event, delivery)
             return _json(200, DUPLICATE)
         log.debug("%s %s.%s delivery %s queued", source, event, action, delivery)
-        return _json(202, {"status": "queued", "delivery": delivery})
+        return _json(accepted, {"status": "queued", "delivery": delivery})
 
-    def github(self, body: bytes, headers: Headers) -> Response | Pending:
+    def github_authenticate(self, headers: Headers) -> Response | None:
+        """401 before reading when no body could pass: no secret, no well-formed signature."""
+        if self.settings.github_secret and well_formed_github(headers.get("x-hub-signature-256")):
+            return None
+        return self._github_unsigned(headers)
+
+    def _github_unsigned(self, headers: Headers) -> Response:
         delivery = headers.get("x-github-delivery")
-        if not verify_github(self.settings.github_secret, body, headers.get("x-hub-signature-256")):
-            log.warning("github delivery %s rejected: missing or bad signature", delivery)
-            return _problem(401, "missing or bad X-Hub-Signature-256")
+        log.warning("github delivery %s rejected: missing or bad signature", delivery)
+        return _problem(401, "missing or bad X-Hub-Signature-256")
+
+    def github(self, body: bytes | bytearray, headers: Headers, mac: Digest) -> Response | Pending:
+
+        if not github_matches(mac, headers.get("x-hub-signature-256")):
+            return self._github_unsigned(headers)
+        delivery = headers.get("x-github-delivery")
         event = headers.get("x-github-event")
         if not event or not delivery:
             return _problem(400, "X-GitHub-Event and X-GitHub-Delivery are required")
@@ -265,16 +328,22 @@ class Receiver:
         if events is None:
             log.info("github %s.%s delivery %s ignored", event, action, delivery)
             return _json(202, IGNORED)
-        return ("github", delivery, event, action, body)
+        return ("github", delivery, event, action, bytes(body))
 
-    def gerrit(self, body: bytes, headers: Headers) -> Response | Pending:
-        if not verify_gerrit(
+    def gerrit_authenticate(self, headers: Headers) -> Response | None:
+        if verify_gerrit(
             self.settings.gerrit_secret, headers.get("authorization"), headers.get("x-govbot-token")
         ):
-            log.warning("gerrit delivery rejected: missing or wrong credentials")
-            return _problem(
-                401, "missing or wrong credentials", {"WWW-Authenticate": 'Basic realm="govbot"'}
-            )
+            return None
+        log.warning("gerrit delivery rejected: missing or wrong credentials")
+        return _problem(
+            401, "missing or wrong credentials", {"WWW-Authenticate": 'Basic realm="govbot"'}
+        )
+
+    def gerrit(
+        self, body: bytes | bytearray, headers: Headers, digest: Digest
+    ) -> Response | Pending:
+
         payload = _parse(body)
         if payload is None:
             return _problem(400, "the body is not a JSON object")
@@ -283,7 +352,7 @@ class Receiver:
             return _problem(400, "the event has no valid 'type'")
         # Gerrit sends no delivery id; a retried event is byte-identical, so the
         # body's digest recognises it.
-        delivery = hashlib.sha256(body).hexdigest()
+        delivery = digest.hexdigest()
         try:
             events = registry.normalise("gerrit", event, payload)
         except PayloadError as e:
@@ -291,8 +360,8 @@ class Receiver:
             return _problem(400, str(e))
         if events is None:
             log.info("gerrit %s delivery %s ignored", event, delivery)
-            return _json(202, IGNORED)
-        return ("gerrit", delivery, event, None, body)
+            return _json(200, IGNORED)
+        return ("gerrit", delivery, event, None, bytes(body))
 
     def healthz(self) -> Response:
         try:
@@ -306,11 +375,22 @@ class Receiver:
         return _json(200, {"status": "ok", "database": "ok"})
 
 
-def _parse(body: bytes) -> dict[str, Any] | None:
+def _parse(body: bytes | bytearray) -> dict[str, Any] | None:
+    """The body as a JSON object, or None.
+
+    orjson parses a typical delivery three times faster than ``json`` (the
+    largest single cost of a delivery). What it refuses and ``json`` accepts
+    (integers past 64 bits, lone surrogates, NaN) is parsed by ``json``, so
+    the receiver accepts exactly what the worker can read; nesting deeper than
+    Python's stack (RecursionError) is malformed like any bad JSON.
+    """
     try:
-        payload = json.loads(body)
-    except ValueError:  # includes UnicodeDecodeError
-        return None
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        try:
+            payload = json.loads(body)
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+            return None
     return payload if isinstance(payload, dict) else None
 
 
@@ -333,8 +413,13 @@ _JSON_BODY = {"required": True, "content": {"application/json": {"schema": {"typ
 _HANDLED = "Stored in the inbox (queued), or not an event govbot handles (ignored)"
 _COMMON: dict[int | str, dict[str, Any]] = {
     400: _answer(Problem, "Malformed: not JSON, a required header or field missing"),
+    408: _answer(Problem, "The body was not sent in time (GOVBOT_RECEIVER_READ_TIMEOUT)"),
     413: _answer(Problem, "The body exceeds GOVBOT_MAX_BODY_BYTES"),
-    503: _answer(Problem, "The database is unavailable; nothing was stored"),
+    503: _answer(
+        Problem,
+        "The database is unavailable, or the receiver holds as many bodies as it may; "
+        "nothing was stored: deliver again after Retry-After",
+    ),
 }
 GITHUB_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: _answer(Pong | Duplicate, "A ping, or a redelivery of a stored delivery"),
@@ -343,8 +428,11 @@ GITHUB_RESPONSES: dict[int | str, dict[str, Any]] = {
     **_COMMON,
 }
 GERRIT_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: _answer(Duplicate, "A redelivery (byte-identical body) of a stored event"),
-    202: _answer(Queued | Ignored, _HANDLED),
+    200: _answer(
+        Queued | Ignored | Duplicate,
+        f"{_HANDLED}, or a redelivery (byte-identical body) of a stored event. Always 200: "
+        "the webhooks plugin's older releases count only 200, 201 and 204 as success",
+    ),
     401: _answer(Problem, "Missing or wrong credentials, or no secret configured"),
     **_COMMON,
 }
@@ -390,17 +478,17 @@ def create_app(
         openapi_extra={"parameters": GITHUB_HEADERS, "requestBody": _JSON_BODY},
     )
     async def github(request: Request) -> Response:
-        return await receiver.receive(receiver.github, request)
+        return await receiver.receive(receiver.github_endpoint, request)
 
     @app.post(
         "/webhooks/gerrit",
-        status_code=202,
+        status_code=200,
         summary="Receive a Gerrit event (webhooks plugin)",
         responses=GERRIT_RESPONSES,
         openapi_extra={"parameters": GERRIT_HEADERS, "requestBody": _JSON_BODY},
     )
     async def gerrit(request: Request) -> Response:
-        return await receiver.receive(receiver.gerrit, request)
+        return await receiver.receive(receiver.gerrit_endpoint, request)
 
     @app.get("/healthz", summary="Liveness and database check", responses=HEALTH_RESPONSES)
     def healthz() -> Response:

@@ -11,9 +11,22 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from functools import lru_cache
+from typing import Protocol
 
 _PREFIX = "sha256="
+
+
+class Digest(Protocol):
+    """A running digest of a body (GitHub's HMAC, Gerrit's SHA-256), fed as it arrives."""
+
+    def update(self, data: bytes, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
+
+
+_SIGNATURE = re.compile(r"sha256=[0-9a-fA-F]{64}")
 
 
 @lru_cache(maxsize=8)
@@ -33,14 +46,33 @@ def sign_github(secret: bytes, body: bytes) -> str:
     return _PREFIX + _digest(secret, body)
 
 
+def well_formed_github(header: str | None) -> bool:
+    """Whether ``header`` can be a signature at all: checked before reading a body."""
+    return header is not None and _SIGNATURE.fullmatch(header.strip()) is not None
+
+
+def github_mac(secret: bytes) -> hmac.HMAC:
+    """A fresh HMAC to feed the body into as it arrives (no second pass over it)."""
+    return _keyed(secret).copy()
+
+
+def github_matches(mac: Digest, header: str | None) -> bool:
+    """True when ``header`` is ``mac``'s signature (constant-time)."""
+    if not header or not header.startswith(_PREFIX):
+        return False
+    return hmac.compare_digest(mac.hexdigest(), header[len(_PREFIX) :].strip().lower())
+
+
 def verify_github(secret: bytes | None, body: bytes, header: str | None) -> bool:
     """True when ``header`` is the HMAC-SHA256 of the raw ``body`` under ``secret``.
 
     The raw bytes are what GitHub signed; re-serialised JSON would not match.
     """
-    if not secret or not header or not header.startswith(_PREFIX):
+    if not secret:
         return False
-    return hmac.compare_digest(_digest(secret, body), header[len(_PREFIX) :].strip().lower())
+    mac = github_mac(secret)
+    mac.update(body)
+    return github_matches(mac, header)
 
 
 def _basic_password(authorization: str | None) -> bytes | None:

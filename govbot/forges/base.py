@@ -121,6 +121,10 @@ class Forge(Protocol):
         """The immutable account id behind a login or username; None if there is none."""
         ...
 
+    def tag_commit(self, repo: str, tag: str, pushed: str) -> str:
+        """The commit a new tag names, given what the push event reported (``pushed``)."""
+        ...
+
     def post_check(self, report: CheckReport) -> str:
         """Create or update the check result; returns the forge's id for it."""
         ...

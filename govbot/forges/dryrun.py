@@ -50,6 +50,10 @@ class DryRunForge:
         except SnapshotError as e:
             raise ForgeError(f"{rev} of {repo}: {e}", permanent=True) from e
 
+    def tag_commit(self, repo: str, tag: str, pushed: str) -> str:
+        found = read_tag(self.repo_path, tag)
+        return found[0] if found is not None else pushed
+
     def account_id(self, login: str) -> str | None:
         """A local clone has no accounts: ids must come in the payload (GitHub's do)."""
         return None

@@ -94,14 +94,29 @@ class GerritForge:
         )
 
     def read_files(self, repo: str, rev: str) -> dict[str, bytes]:
+        """Every governed file at ``rev``, read at one commit.
+
+        A directory is listed only when its parent's listing holds it, so a
+        governed directory a repository lacks costs no request and every
+        listing that fails is an error (see ``GerritRest.list_tree``).
+        """
         commit = self.rest.resolve(repo, rev)
-        paths = []
-        for directory in GOVERNED_DIRS:
-            for entry in self.rest.list_tree(repo, commit, directory):
-                path = f"{directory}/{entry.get('name')}" if directory else str(entry.get("name"))
-                if entry.get("mode") in _BLOB_MODES and is_governed(path):
-                    paths.append(path)
-        return {path: self.rest.get_file(repo, commit, path) for path in sorted(paths)}
+        listings: dict[str, list[dict[str, Any]]] = {}
+        for directory in sorted(GOVERNED_DIRS, key=lambda d: (d.count("/"), d)):
+            if directory:
+                parent, _, name = directory.rpartition("/")
+                entries = listings.get(parent, [])
+                if not any(e.get("name") == name and e.get("type") == "tree" for e in entries):
+                    continue
+            listings[directory] = self.rest.list_tree(repo, commit, directory)
+        paths = [
+            f"{directory}/{entry.get('name')}" if directory else str(entry.get("name"))
+            for directory, entries in listings.items()
+            for entry in entries
+            if entry.get("mode") in _BLOB_MODES
+        ]
+        governed = sorted(p for p in paths if is_governed(p))
+        return {path: self.rest.get_file(repo, commit, path) for path in governed}
 
     def default_branch(self, repo: str) -> str:
         if repo not in self._heads:
@@ -209,6 +224,26 @@ class GerritForge:
         # "object" is the tagged commit of an annotated tag, "revision" a lightweight one's.
         sha = str(info.get("object") or info["revision"])
         return Published.from_tag(tag, sha, str(info.get("message") or ""))
+
+    def tag_commit(self, repo: str, tag: str, pushed: str) -> str:
+        """The commit a pushed tag names (``TagPushed.sha`` is the ref's new value).
+
+        Gerrit's ``ref-updated`` carries the ref's new value: for an annotated
+        tag that is the tag object, not a commit. It is peeled through REST
+        (rest-api-projects.txt, TagInfo: ``revision`` is "For annotated/signed
+        tags [...] the SHA-1 of the tag object, for lightweight tags [...] the
+        SHA-1 of the commit"; ``object`` is "The SHA-1 of the object tagged.
+        Only set for annotated tags"). A tag that has moved or gone since the
+        event cannot be peeled safely.
+        """
+        info = self.rest.get_tag(repo, tag)
+        if info is None or info.get("revision") != pushed:
+            now = "gone" if info is None else f"now on {info.get('revision')}"
+            raise GerritError(
+                f"gerrit: tag {tag} in {repo} was pushed as {pushed} and is {now}",
+                permanent=True,
+            )
+        return str(info.get("object") or pushed)
 
 
 def render_check(report: CheckReport) -> str:

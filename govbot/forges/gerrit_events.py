@@ -254,6 +254,8 @@ def _vote_removed(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
 
 
 def _ref_updated(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
+    """A new tag. Its sha is the ref's new value as Gerrit sends it: for an annotated tag
+    the tag object, which ``GerritForge.tag_commit`` peels to the commit (REST)."""
     ref = r.text("refUpdate.refName")
     if not ref.startswith("refs/tags/"):
         return []

@@ -61,7 +61,7 @@ class GerritRest:
         timeout: float = 30.0,
     ) -> None:
         self.url, self.user = url.rstrip("/"), user
-        self.gitiles_url = gitiles_url.rstrip("/") if gitiles_url else None
+        self.gitiles_url = self._authenticated(gitiles_url) if gitiles_url else None
         self._password = password
         self._auth = httpx.BasicAuth(user, password)
         self._client = httpx.Client(timeout=timeout)
@@ -127,6 +127,24 @@ class GerritRest:
             log.warning("gerrit %s: %s, retry %d in %.1fs", what, reason, attempt, wait)
             self.sleep(wait)
         raise AssertionError("unreachable")
+
+    def _authenticated(self, gitiles_url: str) -> str:
+        """The gitiles plugin's URL on the authenticated ``/a/`` path of its Gerrit.
+
+        Gerrit's rest-api.txt: "By default all REST endpoints assume anonymous
+        access and filter results to correspond to what anonymous users can
+        read (which may be nothing at all). [...] To authenticate, prefix the
+        endpoint URL with /a/". Plugins are served the same way
+        (``/a/plugins/gitiles/``). A gitiles on another origin (a standalone
+        server) is left as configured and never gets the Gerrit password.
+        """
+        url = gitiles_url.rstrip("/")
+        base = urlsplit(self.url).path.rstrip("/")
+        path = urlsplit(url).path
+        if _origin(url) == _origin(self.url) and path.startswith(f"{base}/plugins/"):
+            prefix = url[: len(url) - len(path)]
+            return f"{prefix}{base}/a{path[len(base) :]}"
+        return url
 
     def _auth_for(self, url: str) -> httpx.Auth | None:
         """Credentials go to the Gerrit origin only, never to a gitiles on another host."""
@@ -194,7 +212,15 @@ class GerritRest:
             raise GerritError(f"gerrit: content of {path} is not base64", permanent=True) from e
 
     def list_tree(self, project: str, commit: str, directory: str) -> list[dict[str, Any]]:
-        """The entries of one directory through gitiles; [] if it does not exist."""
+        """The entries of one directory through gitiles (``?format=JSON``).
+
+        A 404 is an error, never "empty": the gitiles plugin answers it alike
+        for a project that does not exist and one the account may not read
+        ("Avoid leaking information by not distinguishing between project not
+        existing and no access rights", its Resolver), and for a missing
+        commit or path. Callers list a directory only once its parent's
+        listing shows it, so a 404 always means something is wrong.
+        """
         if not self.gitiles_url:
             raise GerritError(
                 "gerrit: reading a tree needs a listing, which Gerrit's REST API lacks; "
@@ -203,9 +229,19 @@ class GerritRest:
             )
         url = f"{self.gitiles_url}/{quote(project)}/+/{quote(commit)}/{quote(directory)}"
         resp = self.call("GET", f"{url}?format=JSON", missing_ok=True)
-        data = parse_json(resp.text) if resp is not None else {}
+        where = f"{project}@{commit}:{directory or '/'}"
+        if resp is None:
+            raise GerritError(
+                f"gitiles: {where} not found: the project is not readable by {self.user}, "
+                "or the commit is not in it",
+                status=404,
+                permanent=True,
+            )
+        data = parse_json(resp.text)
         entries = data.get("entries") if isinstance(data, dict) else None
-        return entries if isinstance(entries, list) else []
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise GerritError(f"gitiles: {where}: the answer has no entries", permanent=True)
+        return entries
 
     def revision_files(self, change: str, revision: str) -> list[str]:
         """Paths a patch set touches (renames give both names), without /COMMIT_MSG & co."""

@@ -11,13 +11,15 @@ import base64
 import logging
 import os
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from github.CheckRun import CheckRun
+from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from govbot.core.events import ReviewRef
@@ -30,6 +32,10 @@ log = logging.getLogger(__name__)
 
 ANNOTATIONS_PER_REQUEST = 50  # GitHub's limit per check-run create/update
 _SUMMARY_LIMIT = 65535  # GitHub rejects longer check-run summaries
+COMMENT_LIMIT = 65536  # GitHub: "Body is too long (maximum is 65536 characters)", a 422
+FILES_CAP = 3000  # GitHub: "Responses include a maximum of 3000 files" (pull request files)
+CHECKS_REFUSAL_MEMORY = 3600.0  # seconds a refused check-run creation is not asked again
+_CLIPPED = "\n\n… (clipped: the report is longer than GitHub allows in a comment)"
 _BLOB_CACHE_SIZE = 4096
 _FILE_MODES = ("100644", "100755")  # regular files; symlinks and submodules are never read
 
@@ -88,6 +94,15 @@ class GitHubForge(GitHubReleases, GitHubClient):
 
     def _walk_governed(self, r: Repository, repo: str, rev: str) -> list[tuple[str, str, str, str]]:
         dirs = [d for d in GOVERNED_DIRS if d]
+        return self._walk(
+            r, repo, rev, lambda path: any(d == path or d.startswith(path + "/") for d in dirs)
+        )
+
+    def _walk(
+        self, r: Repository, repo: str, rev: str, descend: Callable[[str], bool]
+    ) -> list[tuple[str, str, str, str]]:
+        """(path, mode, type, sha) of the entries under ``rev``, one tree at a time, entering
+        the directories ``descend`` accepts: for trees too big for one recursive listing."""
         entries: list[tuple[str, str, str, str]] = []
         pending = [("", rev)]
         while pending:
@@ -95,7 +110,7 @@ class GitHubForge(GitHubReleases, GitHubClient):
             tree = self._call(f"tree {repo}:{prefix or '/'}", partial(r.get_git_tree, sha))
             for e in tree.tree:
                 path = prefix + e.path
-                if e.type == "tree" and any(d == path or d.startswith(path + "/") for d in dirs):
+                if e.type == "tree" and descend(path):
                     pending.append((path + "/", e.sha))
                 entries.append((path, e.mode, e.type, e.sha))
         return entries
@@ -129,6 +144,10 @@ class GitHubForge(GitHubReleases, GitHubClient):
             self._call(f"ref {repo}@{branch}", lambda: r.get_git_ref(f"heads/{branch}").object.sha)
         )
 
+    def tag_commit(self, repo: str, tag: str, pushed: str) -> str:
+        """GitHub's push event already names the commit (``head_commit``) of a new tag."""
+        return pushed
+
     def account_id(self, login: str) -> str | None:
         """GET /users/{login}: the user's id, which stays when the login is renamed."""
         try:
@@ -140,30 +159,66 @@ class GitHubForge(GitHubReleases, GitHubClient):
             raise
 
     def changed_files(self, review: ReviewRef) -> list[str]:
-        """Paths the PR touches; a rename contributes both its old and its new path."""
+        """Paths the PR touches; a rename contributes both its old and its new path.
+
+        GitHub's file list stops at 3,000 files without saying so; at the cap
+        the list is not trusted and the two trees are compared instead.
+        """
         pull = self._repo(review.repo).get_pull(_number(review))
 
         def paths() -> list[str]:
             names: list[str] = []
             for f in pull.get_files():
                 names += [f.filename, *([f.previous_filename] if f.previous_filename else [])]
-            return list(dict.fromkeys(names))
+            return names
 
-        return self._call(f"files of {review.key}", paths)
+        names = self._call(f"files of {review.key}", paths)
+        if len(names) >= FILES_CAP:
+            names = self._changed_by_trees(review, pull)
+        return list(dict.fromkeys(names))
+
+    def _changed_by_trees(self, review: ReviewRef, pull: PullRequest) -> list[str]:
+        """Every path that differs between the merge base and the head (what the PR's diff is)."""
+        r = self._repo(review.repo)
+        head = self._call(f"head of {review.key}", lambda: pull.head.sha)
+        base = self._call(f"base of {review.key}", lambda: pull.base.sha)
+        merge_base = self._call(
+            f"merge base of {review.key}", lambda: r.compare(base, head).merge_base_commit.sha
+        )
+        log.info("%s lists %d+ files: comparing the trees instead", review.key, FILES_CAP)
+        old, new = (self._flat_tree(r, review.repo, sha) for sha in (merge_base, head))
+        return sorted(p for p in old.keys() | new.keys() if old.get(p) != new.get(p))
+
+    def _flat_tree(self, r: Repository, repo: str, rev: str) -> dict[str, tuple[str, str]]:
+        """path -> (mode, sha) of every non-directory entry at ``rev``."""
+        tree = self._call(f"tree {repo}@{rev}", lambda: r.get_git_tree(rev, recursive=True))
+        if tree.truncated:  # too big for one listing: walk it
+            entries = self._walk(r, repo, tree.sha, lambda _: True)
+        else:
+            entries = [(e.path, e.mode, e.type, e.sha) for e in tree.tree]
+        return {path: (mode, sha) for path, mode, kind, sha in entries if kind != "tree"}
 
     # -- reporting -----------------------------------------------------------
 
     def post_check(self, report: CheckReport) -> str:
-        """A check run (GitHub App), or a commit status where check runs are not allowed (plain token)."""
+        """A check run (GitHub App), or a commit status where check runs are not allowed (plain token).
+
+        Only a 403 that is about permission ("You must authenticate via a
+        GitHub App", "Resource not accessible by integration") means the token
+        cannot create check runs. A rate limit also answers 403, and falling
+        back then would post statuses where required checks are expected: it
+        is raised for the worker to retry. Even a real refusal is only
+        remembered for a while: an App can be granted the permission later.
+        """
         r = self._repo(report.review.repo)
-        if not self._checks_forbidden:
+        if time.monotonic() >= self._checks_forbidden_until:
             try:
                 return self._post_check_run(r, report)
             except GitHubError as e:
-                if e.status != 403:
+                if e.status != 403 or e.rate_limited:
                     raise
                 log.info("%s; reporting %s as a commit status instead", e, report.name)
-                self._checks_forbidden = True
+                self._checks_forbidden_until = time.monotonic() + CHECKS_REFUSAL_MEMORY
         state = {"failure": "failure", "pending": "pending"}.get(report.conclusion, "success")
         commit = r.get_commit(report.head_sha)
         description = _clip(report.title, 140)
@@ -213,9 +268,13 @@ class GitHubForge(GitHubReleases, GitHubClient):
         return max(ours, key=lambda run: run.id, default=None)
 
     def upsert_comment(self, review: ReviewRef, marker: str, body: str) -> str:
-        """Edit govbot's comment (the one that starts with ``marker``) or post it; never a second one."""
+        """Edit govbot's comment (the one that starts with ``marker``) or post it; never a second one.
+
+        A body over GitHub's limit is clipped with a note, as the check-run
+        summary is: a 422 would lose the whole report.
+        """
         issue = self._repo(review.repo).get_issue(_number(review))
-        text = f"{marker}\n{body}"
+        text = _comment_text(marker, body)
 
         def find() -> Any:
             return next(
@@ -229,6 +288,13 @@ class GitHubForge(GitHubReleases, GitHubClient):
             existing = comment
             self._call(f"comment {comment.id} on {review.key}", lambda: existing.edit(text))
         return str(comment.id)
+
+
+def _comment_text(marker: str, body: str) -> str:
+    text = f"{marker}\n{body}"
+    if len(text) <= COMMENT_LIMIT:
+        return text
+    return text[: COMMENT_LIMIT - len(_CLIPPED)] + _CLIPPED
 
 
 def _annotation(a: Annotation) -> dict[str, Any]:

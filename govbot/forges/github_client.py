@@ -17,7 +17,9 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, TypeVar
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
 
 import requests
 from github import Auth, Github, GithubException, RateLimitExceededException
@@ -30,14 +32,28 @@ T = TypeVar("T")
 
 DEFAULT_API_URL = "https://api.github.com"
 MAX_WAIT = 60.0  # never sleep longer than this in one go; beyond it the worker reschedules
+SECONDARY_WAIT = (
+    60.0  # GitHub: after a secondary limit without headers, "wait for at least one minute"
+)
+MAX_SECONDARY_WAIT = 30 * 60.0  # the increasing waits stop growing here
+PER_PAGE = 100  # GitHub's maximum page size: a long list costs a third of the default's requests
 
 
 class GitHubError(ForgeError):
     """A ForgeError that remembers the HTTP status (None for a network failure)."""
 
-    def __init__(self, message: str, *, status: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        rate_limited: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(message, **kwargs)
         self.status = status
+        # A 403 can mean "no permission" or "slow down": only the first is about the token.
+        self.rate_limited = rate_limited
 
 
 class GitHubClient:
@@ -67,11 +83,13 @@ class GitHubClient:
         # what the forge learns as it goes: blobs by sha, and whether check runs are allowed
         self._blobs: OrderedDict[str, bytes] = OrderedDict()
         self._default_branches: dict[str, str] = {}
-        self._checks_forbidden = False  # a plain token cannot create check runs: use statuses
+        self._checks_forbidden_until = 0.0  # monotonic; till then check runs are refused: statuses
+        self._secondary_strikes = 0  # secondary rate limits in a row, for GitHub's increasing wait
         self._gh = Github(
             base_url=base_url,
             auth=_auth(token, app_id, private_key, installation_id),
             retry=None,
+            per_page=PER_PAGE,
             lazy=True,  # objects are fetched when read, so every fetch happens inside _call
             seconds_between_requests=0.25 if throttle else None,
             seconds_between_writes=1.0 if throttle else None,
@@ -92,44 +110,91 @@ class GitHubClient:
         attempt = 0
         while True:
             try:
-                return fn()
+                result = fn()
             except GithubException as e:
                 status: int | None = e.status
-                transient, wait = _transient(e)
+                verdict = _classify(e, self._secondary_strikes)
                 message = f"GitHub {what}: HTTP {e.status} {_message(e)}".rstrip()
             except requests.RequestException as e:
-                status, transient, wait = None, True, None
+                status, verdict = None, _Verdict(retry=True)
                 message = f"GitHub {what}: {type(e).__name__}"
+            else:
+                self._secondary_strikes = 0
+                return result
             message = _redact(message, self._secrets)
-            if not transient:
+            if verdict.limit == "secondary" and verdict.wait is not None:
+                self._secondary_strikes += 1  # the next one without a header waits longer
+            if not verdict.retry:
                 raise GitHubError(
                     message, status=status, permanent=status is not None and status < 500
                 )
-            delay = wait if wait is not None else min(self._backoff * 2**attempt, MAX_WAIT)
+            limited = verdict.limit is not None
+            if verdict.wait is not None:
+                delay = verdict.wait
+            else:
+                delay = min(self._backoff * 2**attempt, MAX_WAIT)
             if attempt >= self._retries or delay > MAX_WAIT:
                 raise GitHubError(
-                    f"{message} (gave up)", status=status, retry_after=max(delay, 1.0)
+                    f"{message} (gave up)",
+                    status=status,
+                    rate_limited=limited,
+                    retry_after=max(delay, 1.0),
                 )
             attempt += 1
             log.warning("%s; retry %d/%d in %.1fs", message, attempt, self._retries, delay)
             self._sleep(delay)
 
 
-def _transient(e: GithubException) -> tuple[bool, float | None]:
-    """Whether to retry, and the wait the server asked for (None: use backoff)."""
+@dataclass(frozen=True)
+class _Verdict:
+    """What a failed call means: retry or not, after how long, and which rate limit if any."""
+
+    retry: bool
+    wait: float | None = None  # None: the client's own backoff
+    limit: Literal["primary", "secondary"] | None = None
+
+
+def _classify(e: GithubException, secondary_strikes: int = 0) -> _Verdict:
+    """GitHub's documented answer to a failed call ("Rate limits for the REST API").
+
+    A primary limit (403 or 429 with ``x-ratelimit-remaining: 0``) lasts until
+    ``x-ratelimit-reset``. A secondary limit (403 or 429 whose message says
+    so, or any other 429) lasts ``retry-after`` seconds when the header is
+    there, else until the reset when the remaining count is 0, else "at least
+    one minute", and "an exponentially increasing amount of time" when it
+    keeps failing. Any other 403 is a permission the token lacks: final.
+    """
     headers = {k.lower(): str(v) for k, v in (e.headers or {}).items()}
+    status = e.status
+    if status >= 500:
+        return _Verdict(retry=True, wait=_retry_after(headers.get("retry-after")))
+    if status not in (403, 429):
+        return _Verdict(retry=False)
     retry_after = _retry_after(headers.get("retry-after"))
-    if e.status >= 500 or e.status == 429:
-        return True, retry_after
-    if e.status == 403:
+    until_reset = _until_reset(headers)
+    if headers.get("x-ratelimit-remaining") == "0" and until_reset is not None:
+        return _Verdict(True, retry_after if retry_after is not None else until_reset, "primary")
+    if status == 429 or retry_after is not None or isinstance(e, RateLimitExceededException):
         if retry_after is not None:
-            return True, retry_after
-        reset = headers.get("x-ratelimit-reset", "")
-        if headers.get("x-ratelimit-remaining") == "0" and reset.isdigit():
-            return True, max(0.0, int(reset) - time.time()) + 1.0  # +1: the clocks may disagree
-        if isinstance(e, RateLimitExceededException):
-            return True, MAX_WAIT  # a secondary limit without a header: GitHub says wait a minute
-    return False, None
+            return _Verdict(True, retry_after, "secondary")
+        wait = min(SECONDARY_WAIT * 2**secondary_strikes, MAX_SECONDARY_WAIT)
+        return _Verdict(True, wait, "secondary")
+    return _Verdict(retry=False)
+
+
+def _until_reset(headers: dict[str, str]) -> float | None:
+    """Seconds until ``x-ratelimit-reset`` (UTC epoch seconds), +1 for rounding.
+
+    Measured against the answer's own ``Date`` when it has one, so a local
+    clock that is off does not make the wait too short or too long.
+    """
+    reset = headers.get("x-ratelimit-reset", "")
+    if not reset.isdigit():
+        return None
+    now = time.time()
+    with suppress(TypeError, ValueError, IndexError):
+        now = email.utils.parsedate_to_datetime(headers["date"]).timestamp()
+    return max(0.0, int(reset) - now) + 1.0
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -168,10 +233,19 @@ def _auth(
     return app_auth.get_installation_auth(installation_id)
 
 
+# What a secret looks like in a log line, whoever minted it:
+# - a PEM private key;
+# - GitHub's prefixed tokens, including the stateless installation tokens
+#   (``ghs_<app id>_<JWT>``, ~520 characters with dots and dashes, rolled out
+#   from April 2026): the whole token, not just its first JWT segment;
+# - any JWT (the App's own, or one inside another format): three base64url parts;
+# - the value of a "token" field in a JSON body (compact or spaced).
 _PATTERNS = re.compile(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----"
-    r"|\b(?:gh[pousr]_|github_pat_)[A-Za-z0-9_]{16,}"
-    r'|(?<="token": ")[^"]+',
+    r"|\b(?:gh[pousr]_|github_pat_)[A-Za-z0-9_.\-]{16,}"
+    r"|\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"
+    r'|(?<="token":)\s*"[^"]+"'
+    r'|(?<="token": )"[^"]+"',
     re.DOTALL,
 )
 

@@ -59,6 +59,9 @@ class RecordingForge:
     def account_id(self, login: str) -> str | None:
         return self.forge.account_id(login)
 
+    def tag_commit(self, repo: str, tag: str, pushed: str) -> str:
+        return self.forge.tag_commit(repo, tag, pushed)
+
     def post_check(self, report: CheckReport) -> str:
         report = replace(
             report,

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from sqlalchemy import Connection
 
 from govbot.core import decisions, release
-from govbot.core.events import ChangeMerged, CommentCommand
+from govbot.core.events import ChangeMerged, CommentCommand, TagPushed
 from govbot.core.policies import Policies, PolicyUnusable
 from govbot.forges.base import Forge, ForgeError, ProposedChange
 from govbot.service import voting
@@ -199,6 +199,20 @@ def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effe
         effects.audit.append(
             ("published", ref.key, {"guideline": guideline_id, "sha": merged_at, "release": ident})
         )
+
+
+@handles(TagPushed)
+def on_tag_pushed(event: TagPushed, ctx: Context, conn: Connection, effects: Effects) -> None:
+    """A new tag, recorded with the commit it names (Gerrit reports an annotated tag's
+    object, which the forge peels); a tag that moved or went meanwhile is recorded as such."""
+    try:
+        sha = ctx.forge.tag_commit(event.repo, event.tag, event.sha)
+    except ForgeError as e:
+        if not e.permanent:
+            raise
+        effects.audit.append(("tag-pushed", f"{event.repo}@{event.tag}", {"error": str(e)}))
+        return
+    effects.audit.append(("tag-pushed", f"{event.repo}@{event.tag}", {"sha": sha}))
 
 
 def publish(

@@ -91,6 +91,8 @@ class FakeGerrit:
     heads: dict[str, str] = field(default_factory=dict)  # project -> its HEAD branch
     accounts: dict[str, int] = field(default_factory=dict)  # username -> _account_id
     requests: list[Recorded] = field(default_factory=list)
+    private: set[str] = field(default_factory=set)  # projects anonymous users cannot read
+    hidden: set[str] = field(default_factory=set)  # projects even govbot's account cannot read
     _failures: list[_Failure] = field(default_factory=list)
 
     # -- seeding -------------------------------------------------------------
@@ -221,12 +223,14 @@ class FakeGerrit:
 
     def _dispatch(self, method: str, raw: str, query: str, body: Any, authorized: bool) -> Response:
         segments = [unquote(s) for s in raw.lstrip("/").split("/")]
-        if segments[:2] == ["plugins", "gitiles"]:
-            return self._gitiles(segments[2:])
+        if segments[:2] == ["plugins", "gitiles"]:  # anonymous, as any browser
+            return self._gitiles(segments[2:], reader=None)
         if segments[0] != "a":
             return _text(404, "Not Found")
         if not authorized:
             return _text(401, "Unauthorized")
+        if segments[1:3] == ["plugins", "gitiles"]:  # the same plugin, authenticated
+            return self._gitiles(segments[3:], reader=self.user)
         return self._rest(method, segments[1:], body, parse_qs(query))
 
     def _authorized(self, header: str) -> bool:
@@ -462,12 +466,22 @@ class FakeGerrit:
             }
         return info
 
-    def _gitiles(self, s: list[str]) -> Response:
-        """``{project}/+/{commit}/{dir}?format=JSON``: one directory's entries."""
+    def _gitiles(self, s: list[str], reader: str | None) -> Response:
+        """``{project}/+/{commit}/{dir}?format=JSON``: one directory's entries.
+
+        As the gitiles plugin's Resolver: a project the caller may not read is
+        "not found", like one that does not exist ("Avoid leaking information
+        by not distinguishing between project not existing and no access
+        rights"); a path the commit lacks is not found either.
+        """
         if "+" not in s:
             return _text(404, "Not Found")
         plus = s.index("+")
         project, commit, directory = "/".join(s[:plus]), s[plus + 1], "/".join(s[plus + 2 :])
+        if project in self.hidden or (reader is None and project in self.private):
+            return _text(404, "Not Found")
+        if (project, commit) not in self.trees:
+            return _text(404, "Not Found")
         prefix = f"{directory}/" if directory else ""
         entries: dict[str, dict[str, Any]] = {}
         for path, (mode, content) in self.trees.get((project, commit), {}).items():
@@ -481,7 +495,7 @@ class FakeGerrit:
                 "id": _sha(name + str(content)),
                 "name": name,
             }
-        if not entries:
+        if not entries and directory:
             return _text(404, "Not Found")
         return _json({"id": _sha(directory), "entries": [entries[n] for n in sorted(entries)]})
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import email.utils
 import hashlib
 import itertools
 import json
@@ -64,6 +65,9 @@ def git_sha(kind: str, data: bytes) -> str:
 
 
 TOKEN = "ghp_NotARealTokenButLooksLikeOne1234567890"  # what the fake's clients present
+PULL_FILES_CAP = 3000  # "Responses include a maximum of 3000 files" (List pull requests files)
+COMPARE_FILES_CAP = 300  # a comparison lists at most 300 files (Compare two commits)
+COMMENT_LIMIT = 65536  # "body is too long (maximum is 65536 characters)"
 
 
 @dataclass
@@ -90,8 +94,11 @@ class FakeRepo:
         files: dict[str, bytes],
         modes: dict[str, str] | None = None,
         branch: str | None = None,
+        parents: list[str] | None = None,
     ) -> None:
         """Seed commit ``sha`` with ``files`` (path -> bytes); ``modes`` marks e.g. symlinks ("120000")."""
+        if parents is not None:
+            self.commit_meta[sha] = {"message": "", "parents": list(parents)}
         root: dict[str, Any] = {}
         for path, data in files.items():
             *dirs, name = path.split("/")
@@ -174,6 +181,22 @@ class FakeRepo:
         self.commit_meta[sha] = {"message": message, "parents": list(parents)}
         return sha
 
+    def ancestors(self, sha: str) -> list[str]:
+        """``sha`` and every commit it descends from, nearest first (breadth first)."""
+        order, pending, seen = [], [sha], set()
+        while pending:
+            current = pending.pop(0)
+            if current not in seen:
+                seen.add(current)
+                order.append(current)
+                pending += self.commit_meta.get(current, {}).get("parents", [])
+        return order
+
+    def merge_base(self, base: str, head: str) -> str | None:
+        """The nearest common ancestor, as ``compare/{base}...{head}`` reports it."""
+        of_base = set(self.ancestors(base))
+        return next((sha for sha in self.ancestors(head) if sha in of_base), None)
+
     def is_ancestor(self, old: str, new: str) -> bool:
         pending, seen = [new], set()
         while pending:
@@ -195,7 +218,8 @@ class FakeRepo:
         """A pull request of branch ``head`` onto branch ``base``, as POST /pulls makes one."""
         head_sha, base_sha = self.refs[f"refs/heads/{head}"], self.refs[f"refs/heads/{base}"]
         number = max([*self.pulls, *self.comments], default=0) + 1
-        old, new = (_flat(self, self.commits[sha]) for sha in (base_sha, head_sha))
+        fork = self.merge_base(base_sha, head_sha) or base_sha  # GitHub diffs from the merge base
+        old, new = (_flat(self, self.commits[sha]) for sha in (fork, head_sha))
         files = [{"filename": path, "status": "removed" if path not in new else
                   "added" if path not in old else "modified"}
                  for path in sorted(old.keys() | new.keys()) if old.get(path) != new.get(path)]  # fmt: skip
@@ -285,10 +309,18 @@ class FakeGitHub:
         self.app_id = 4242  # the app that new check runs are attributed to
         self.tokens: set[str] = set()  # when non-empty, other credentials get 401
         self.installation_tokens: list[str] = []
+        # GitHub's installation tokens: "stateless" (ghs_<app id>_<JWT>, ~520 characters with
+        # dots and dashes, minted since April 2026) or the former 40-character "stateful" ones
+        self.token_format = "stateless"
+        self.clock_skew = 0.0  # seconds the server's clock (Date, rate-limit resets) is off
         self._failures: list[_Failure] = []
         self.delays: dict[tuple[str, str], float] = {}  # (method, path part) -> seconds to stall
         self._lock = threading.RLock()
         self.app = _build_app(self)
+
+    def date(self) -> str:
+        """The server's clock as an HTTP Date (``clock_skew`` seconds off the test's)."""
+        return email.utils.formatdate(time.time() + self.clock_skew, usegmt=True)
 
     def add_repo(self, full_name: str) -> FakeRepo:
         return self.repos.setdefault(full_name, FakeRepo(full_name))
@@ -378,6 +410,14 @@ class FakeGitHub:
                 "author": person, "committer": person,
                 "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None}}  # fmt: skip
 
+    def commit_ref(self, repo: FakeRepo, sha: str) -> dict[str, Any]:
+        """A commit as the commits and compare endpoints show it: the git commit nested inside."""
+        git = self.commit_json(repo, sha)
+        api = self.api(f"/repos/{repo.full_name}/commits")
+        return {"sha": sha, "url": f"{api}/{sha}", "html_url": git["html_url"], "commit": git,
+                "author": self.user("govbot[bot]"), "committer": self.user("govbot[bot]"),
+                "parents": [{"sha": p["sha"], "url": f"{api}/{p['sha']}"} for p in git["parents"]]}  # fmt: skip
+
     def pull_json(self, repo: FakeRepo, p: dict[str, Any]) -> dict[str, Any]:
         owner = repo.full_name.split("/")[0]
         n, path = p["number"], f"/repos/{repo.full_name}/pulls/{p['number']}"
@@ -391,6 +431,7 @@ class FakeGitHub:
                 "url": self.api(path), "html_url": f"https://github.com/{repo.full_name}/pull/{n}",
                 "head": part(p["head_ref"], head), "base": part(p["base_ref"], p["base"]),
                 "merged": p["merged"], "merge_commit_sha": p["merge_commit_sha"], "draft": False,
+                "changed_files": len(p["files"]),
                 "user": self.user("govbot[bot]"), "created_at": NOW, "updated_at": NOW}  # fmt: skip
 
     def comment_json(self, repo: FakeRepo, c: dict[str, Any]) -> dict[str, Any]:
@@ -423,14 +464,14 @@ def _build_app(gh: FakeGitHub) -> FastAPI:
             if failure:
                 gh._failures.remove(failure)
         if failure:
-            return JSONResponse(
-                {"message": failure.message}, failure.status, headers=failure.headers
-            )
+            headers = {"date": gh.date(), **failure.headers}
+            return JSONResponse({"message": failure.message}, failure.status, headers=headers)
         token = (auth or "").split(" ")[-1]
         public = request.url.path.startswith("/app/") or "/releases/download/" in request.url.path
         if gh.tokens and token not in gh.tokens and not public:
             return JSONResponse({"message": "Bad credentials"}, 401)
         response = await call_next(request)
+        response.headers["date"] = gh.date()  # as GitHub: every answer carries its Date
         for (method, part), seconds in list(gh.delays.items()):
             if request.method == method and part in request.url.path:
                 # done, but the answer is slow: lets a test kill the client after the effect
@@ -441,7 +482,7 @@ def _build_app(gh: FakeGitHub) -> FastAPI:
     async def access_token(installation: int, request: Request) -> dict[str, Any]:
         if not (request.headers.get("authorization") or "").startswith("Bearer "):
             raise HTTPException(401, "A JSON web token could not be decoded")
-        token = f"ghs_{hashlib.sha1(str(next(_ids)).encode()).hexdigest()}"
+        token = _installation_token(gh.token_format, gh.app_id, installation)
         gh.installation_tokens.append(token)
         if gh.tokens:
             gh.tokens.add(token)
@@ -550,30 +591,61 @@ def _build_app(gh: FakeGitHub) -> FastAPI:
         pull = gh.repo(owner, name).pulls.get(number)
         if pull is None:
             raise HTTPException(404, "Not Found")
+        # GitHub: "Responses include a maximum of 3000 files." (List pull requests files)
         files = [
             {"sha": "0" * 40, "additions": 1, "deletions": 0, "changes": 1, **f}
-            for f in pull["files"]
+            for f in pull["files"][:PULL_FILES_CAP]
         ]
         return _page(gh, request, files)
+
+    @app.get(R + "/compare/{basehead:path}")
+    async def compare(owner: str, name: str, basehead: str, request: Request) -> dict[str, Any]:
+        repo = gh.repo(owner, name)
+        base, sep, head = basehead.partition("...")
+        base, head = (repo.refs.get(f"refs/heads/{x}", x) for x in (base, head))
+        if not sep or base not in repo.commits or head not in repo.commits:
+            raise HTTPException(404, "Not Found")
+        merge_base = repo.merge_base(base, head)
+        if merge_base is None:
+            raise HTTPException(404, f"No common ancestor between {base} and {head}.")
+        ahead = [c for c in repo.ancestors(head) if c not in set(repo.ancestors(merge_base))]
+        old, new = (_flat(repo, repo.commits[sha]) for sha in (merge_base, head))
+        changed = sorted(p for p in old.keys() | new.keys() if old.get(p) != new.get(p))
+        files = [{"filename": p, "status": "removed" if p not in new else "added" if p not in old
+                  else "modified", "sha": new.get(p, old.get(p))} for p in changed]  # fmt: skip
+        html = f"https://github.com/{repo.full_name}/compare/{basehead}"
+        return {"url": gh.api(request.url.path), "html_url": html, "permalink_url": html,
+                "diff_url": f"{html}.diff", "patch_url": f"{html}.patch",
+                "base_commit": gh.commit_ref(repo, base), "merge_base_commit": gh.commit_ref(repo, merge_base),
+                "status": "ahead" if merge_base == base else "diverged", "ahead_by": len(ahead),
+                "behind_by": len([c for c in repo.ancestors(base) if c not in set(repo.ancestors(merge_base))]),
+                "total_commits": len(ahead), "commits": [gh.commit_ref(repo, c) for c in reversed(ahead)],
+                "files": files[:COMPARE_FILES_CAP]}  # fmt: skip
 
     @app.get(R + "/issues/{number}/comments")
     async def list_comments(owner: str, name: str, number: int, request: Request) -> JSONResponse:
         repo = gh.repo(owner, name)
         return _page(gh, request, [gh.comment_json(repo, c) for c in repo.comments.get(number, [])])
 
-    @app.post(R + "/issues/{number}/comments", status_code=201)
-    async def create_comment(owner: str, name: str, number: int, body: JSONBody) -> dict[str, Any]:
+    @app.post(R + "/issues/{number}/comments", status_code=201, response_model=None)
+    async def create_comment(
+        owner: str, name: str, number: int, body: JSONBody
+    ) -> dict[str, Any] | JSONResponse:
         repo = gh.repo(owner, name)
+        if len(body["body"]) > COMMENT_LIMIT:
+            return _body_too_long()
         return gh.comment_json(
             repo, _comment(repo, repo.add_comment(number, body["body"], "govbot[bot]"))
         )
 
-    @app.patch(R + "/issues/comments/{comment_id}")
+    @app.patch(R + "/issues/comments/{comment_id}", response_model=None)
     async def edit_comment(
         owner: str, name: str, comment_id: int, body: JSONBody
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | JSONResponse:
         repo = gh.repo(owner, name)
         comment = _comment(repo, comment_id)
+        if len(body["body"]) > COMMENT_LIMIT:
+            return _body_too_long()
         comment["body"] = body["body"]
         return gh.comment_json(repo, comment)
 
@@ -590,8 +662,8 @@ def _build_app(gh: FakeGitHub) -> FastAPI:
     @app.post(R + "/check-runs", status_code=201)
     async def create_check_run(owner: str, name: str, body: JSONBody) -> dict[str, Any]:
         repo = gh.repo(owner, name)
-        if gh.checks_forbidden:
-            raise HTTPException(403, "Resource not accessible by integration")
+        if gh.checks_forbidden:  # GitHub's answer to a personal access token
+            raise HTTPException(403, "You must authenticate via a GitHub App.")
         run = {"id": next(_ids), "name": body["name"], "head_sha": body["head_sha"], "status": "queued",
                "conclusion": None, "started_at": NOW, "completed_at": None, "output": {}, "annotations": [], "app_id": gh.app_id}  # fmt: skip
         repo.check_runs.append(run)
@@ -762,6 +834,30 @@ def _flat(repo: FakeRepo, tree_sha: str) -> dict[str, str]:
     return {e["path"]: e["sha"] for e in _listing(repo, tree_sha, "") if e["type"] != "tree"}
 
 
+def _body_too_long() -> JSONResponse:
+    """GitHub's 422 for a comment over its limit (as answered to POST and PATCH)."""
+    error = {"resource": "IssueComment", "code": "custom", "field": "body",
+             "message": f"body is too long (maximum is {COMMENT_LIMIT} characters)"}  # fmt: skip
+    return JSONResponse({"message": "Validation Failed", "errors": [error]}, 422)
+
+
+def _installation_token(kind: str, app_id: int, installation: int) -> str:
+    """A token shaped like GitHub's: ``ghs_`` + 36 characters, or ``ghs_<app id>_<JWT>``."""
+    serial = next(_ids)
+    if kind != "stateless":
+        return f"ghs_{hashlib.sha1(str(serial).encode()).hexdigest()[:36]}"
+
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = part(json.dumps({"alg": "RS256", "typ": "JWT", "kid": "s2s"}).encode())
+    claims = {"iss": "github", "app": app_id, "inst": installation, "jti": serial,
+              "exp": 32503680000, "scope": "installation"}  # fmt: skip
+    payload = part(json.dumps(claims).encode())
+    signature = part(hashlib.sha512(str(serial).encode()).digest() * 4)  # 256 bytes, as RS2048's
+    return f"ghs_{app_id}_{header}.{payload}.{signature}"
+
+
 def _invalid(code: str, **detail: str) -> JSONResponse:
     """GitHub's 422 for a pull request it will not open."""
     error = {"resource": "PullRequest", "code": code, **detail}
@@ -807,7 +903,7 @@ def _page(
     gh: FakeGitHub, request: Request, items: list[Any], key: str | None = None
 ) -> JSONResponse:
     """One page of ``items``, with the Link header PyGithub follows to the next."""
-    per_page = int(request.query_params.get("per_page", 30))
+    per_page = min(int(request.query_params.get("per_page", 30)), 100)  # GitHub's maximum
     page = int(request.query_params.get("page", 1))
     chunk = items[(page - 1) * per_page : page * per_page]
     headers = {}
@@ -826,8 +922,8 @@ def github_server() -> Iterator[FakeGitHub]:
     )  # TCP: asyncio sets TCP_NODELAY
     sock.bind(("127.0.0.1", 0))
     gh.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(
-        gh.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2
+    config = uvicorn.Config(  # no uvicorn Date header: the fake sends its own clock's
+        gh.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2, date_header=False
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
