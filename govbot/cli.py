@@ -251,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
         c.set_defaults(func=func)
 
     from govbot.release_cli import add_command as add_release
+    from govbot.replay import add_command as add_replay
     from govbot.service.cli_args import add_commands
     from govbot.site_cli import add_command as add_site
     from govbot.timeline_cli import add_command as add_timeline
@@ -259,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_timeline(sub)
     add_site(sub)
     add_release(sub)
+    add_replay(sub)
 
     b = sub.add_parser("bench", help="measure govbot against a baseline, in one run")
     b.add_argument("what", choices=["validate", "check", "webhooks", "tally"])

@@ -19,12 +19,15 @@ import stat
 import subprocess
 from pathlib import Path
 
+from govbot.core.documents import INTEROP_ADDON, INTEROP_GUIDELINE
+
 # Both layouts: govbot's own YAML, and openstack/interop's top-level JSON
-# (govbot must also check the history of the real interop repo).
+# (govbot must also check the history of the real interop repo), whose file
+# names are spelled once, in govbot.core.documents (drafts of every era too).
 GOVERNED: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?:guidelines|guidelines/add-ons|policies)/[^/]+\.yaml"),
-    re.compile(r"(?:\d{4}\.\d{2}|next)\.json"),
-    re.compile(r"add-ons/[a-z][a-z0-9_-]*\.(?:\d{4}\.\d{2}|next)\.json"),
+    INTEROP_GUIDELINE,
+    INTEROP_ADDON,
 )
 
 # The only directories a governed path can live in ("" is the top level).

@@ -16,8 +16,16 @@ from govbot.core.findings import Finding, Severity
 from govbot.core.interop import interop_schema_of, to_govbot
 from govbot.core.yamlio import DEFAULT_MAX_BYTES, Parsed, Path, decode, parse_text
 
-INTEROP_GUIDELINE = re.compile(r"^(\d{4}\.\d{2}|next)\.json$")
-INTEROP_ADDON = re.compile(r"^add-ons/[a-z][a-z0-9_-]*\.(\d{4}\.\d{2}|next)\.json$")
+# The one place a guideline's id, and so its file name, is spelled. A version is
+# a Board-approved date (2020.06) or a draft: ``next`` since process 2015B
+# (A1.2: "given the preliminary name of next.json"), ``<year>.next`` under
+# 2015A (A1.2: "the target year and .next", e.g. 2015.next.json, 2016.next.json).
+# Add-ons prefix their family (dns.2020.06, dns.next).
+VERSION = r"\d{4}\.\d{2}|(?:\d{4}\.)?next"
+FAMILY = r"[a-z][a-z0-9_-]*"
+GUIDELINE_ID = re.compile(rf"(?:(?P<family>{FAMILY})\.)?(?P<version>{VERSION})")
+INTEROP_GUIDELINE = re.compile(rf"^({VERSION})\.json$")
+INTEROP_ADDON = re.compile(rf"^add-ons/{FAMILY}\.({VERSION})\.json$")
 GOVBOT_GUIDELINE = re.compile(r"^guidelines/[^/]+\.yaml$")
 GOVBOT_ADDON = re.compile(r"^guidelines/add-ons/[^/]+\.yaml$")
 
@@ -32,6 +40,11 @@ def guideline_kind(path: str) -> str | None:
     if GOVBOT_GUIDELINE.match(path) or INTEROP_GUIDELINE.match(path):
         return "guideline"
     return None
+
+
+def is_draft_version(version: str) -> bool:
+    """``next`` or a 2015A-style ``<year>.next``: a guideline not yet approved by its name."""
+    return version == "next" or version.endswith(".next")
 
 
 def guideline_key(path: str) -> str:
@@ -52,14 +65,17 @@ def parse_document(path: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) ->
 def parse_interop_json(path: str, text: str) -> Parsed:
     """A JSON guideline, converted to govbot's form; JSON errors are located findings."""
     doc, findings = load_json(path, text)
-    if findings:
+    if doc is None and findings:  # a syntax error: nothing is readable
         return Parsed(path, text, None, findings)
     if not isinstance(doc, dict):
         return Parsed(
             path, text, None, [_error(path, "json.not-an-object", "a guideline is a JSON object")]
         )
+    # A duplicate key is a defect of its own, not an unreadable file: the data is
+    # what every JSON reader of the time saw (the last value wins), so it is
+    # judged like any other, and the duplicate is reported beside it.
     v2 = isinstance(doc.get("metadata"), dict)
-    return Parsed(path, text, to_govbot(doc), source_path=_v2_source_path if v2 else None)
+    return Parsed(path, text, to_govbot(doc), findings, _v2_source_path if v2 else None)
 
 
 def load_json(path: str, text: str) -> tuple[Any, list[Finding]]:
@@ -119,4 +135,11 @@ def _error(path: str, rule: str, message: str, mark: tuple[int, int] = (1, 1)) -
     return Finding(path, rule, message, Severity.ERROR, mark[0], mark[1])
 
 
-__all__ = ["guideline_key", "guideline_kind", "interop_schema_of", "parse_document"]
+__all__ = [
+    "GUIDELINE_ID",
+    "guideline_key",
+    "guideline_kind",
+    "interop_schema_of",
+    "is_draft_version",
+    "parse_document",
+]

@@ -23,6 +23,7 @@ import jsonschema_rs
 
 from govbot.core import integrity, policy_links
 from govbot.core.documents import guideline_key, guideline_kind, parse_document
+from govbot.core.eras import GOVBOT_SCHEMA, Eras, SchemaEra, merge_patch
 from govbot.core.findings import Finding, Severity, sort_findings
 from govbot.core.yamlio import DEFAULT_MAX_BYTES, Parsed, parse_bytes
 
@@ -34,13 +35,17 @@ POLICY_SCHEMAS = {
     "policies/committee.yaml": "committee.schema.json",
     "policies/voting.yaml": "voting.schema.json",
     "policies/timeline.yaml": "timeline.schema.json",
+    "policies/eras.yaml": "eras.schema.json",
 }
 POLICY_FILE = "policies/validation.yaml"
 
-DEFAULT_SEVERITY = {"integrity.orphan-capability": Severity.NOTICE}
+DEFAULT_SEVERITY = {
+    "integrity.orphan-capability": Severity.NOTICE,
+    "integrity.test-id-empty": Severity.WARNING,
+}
 """Rules that inform rather than block, unless a policy says otherwise."""
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 """Bump when a check changes, so cached findings of the old checks are not reused."""
 
 
@@ -79,23 +84,59 @@ class ValidationPolicy:
 
 
 class SchemaSet:
-    """The bundled JSON Schemas, compiled once (jsonschema-rs, draft 2020-12)."""
+    """The bundled JSON Schemas, compiled once (jsonschema-rs, draft 2020-12).
 
-    def __init__(self, schemas: Mapping[str, dict[str, Any]]) -> None:
+    It also carries the default era table (``policies/eras.yaml`` of govbot's
+    bundled data), because what a schema allows depends on the interop schema
+    version a file declares: each version's merge patch is compiled into its
+    own validators the first time a file of that version is seen.
+    """
+
+    def __init__(self, schemas: Mapping[str, dict[str, Any]], eras: Eras | None = None) -> None:
         self.sources = dict(schemas)
-        registry = jsonschema_rs.Registry([(s["$id"], s) for s in schemas.values()])
-        self._validators = {
-            name: jsonschema_rs.validator_for(s, registry=registry) for name, s in schemas.items()
-        }
+        self.eras = eras or Eras()
+        self._validators = self._compile(self.sources)
+        self._era_validators: dict[str, dict[str, Any]] = {}
         self._vocabulary = sorted(set(_property_names(list(schemas.values()))))
         self._suggestions: dict[str, str] = {}
         self.fingerprint = hashlib.sha256(
-            json.dumps(self.sources, sort_keys=True).encode()
+            json.dumps([self.sources, self.eras.fingerprint], sort_keys=True).encode()
         ).hexdigest()
 
-    def issues(self, schema: str, data: Any) -> Iterator[integrity.Issue]:
+    @staticmethod
+    def _compile(sources: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+        registry = jsonschema_rs.Registry([(s["$id"], s) for s in sources.values()])
+        return {
+            name: jsonschema_rs.validator_for(s, registry=registry) for name, s in sources.items()
+        }
+
+    def _for_era(self, era: SchemaEra) -> dict[str, Any]:
+        """Validators with the era's patch applied to the guideline schema (add-ons follow)."""
+        if not era.schema_patch or GUIDELINE_SCHEMA not in self.sources:
+            return self._validators
+        if era.version not in self._era_validators:
+            base = self.sources[GUIDELINE_SCHEMA]
+            patched = merge_patch(base, era.schema_patch)
+            patched["$id"] = base["$id"].replace(
+                ".schema.json", f"-interop-{era.version}.schema.json"
+            )
+            sources = {GUIDELINE_SCHEMA: patched}
+            if ADDON_SCHEMA in self.sources:
+                addon = dict(self.sources[ADDON_SCHEMA])
+                addon["$id"] = addon["$id"].replace(
+                    ".schema.json", f"-interop-{era.version}.schema.json"
+                )
+                addon["$ref"] = patched["$id"]
+                sources[ADDON_SCHEMA] = addon
+            self._era_validators[era.version] = self._compile(sources)
+        return self._era_validators[era.version]
+
+    def issues(
+        self, schema: str, data: Any, era: SchemaEra = GOVBOT_SCHEMA
+    ) -> Iterator[integrity.Issue]:
+        validators = self._for_era(era) if schema in (GUIDELINE_SCHEMA, ADDON_SCHEMA) else {}
         try:
-            errors = list(self._validators[schema].iter_errors(data))
+            errors = list(validators.get(schema, self._validators[schema]).iter_errors(data))
         except ValueError:  # a mapping key that is not a string (e.g. unquoted 2020.06)
             yield from _non_string_keys(data, ())
             return
@@ -177,9 +218,17 @@ def cache_key(path: str, raw: bytes, schemas: SchemaSet, policy: ValidationPolic
     return hashlib.sha256(material.encode()).hexdigest()
 
 
+def schema_era(data: Any, schemas: SchemaSet) -> SchemaEra:
+    """The vocabulary a guideline is judged by: that of the interop schema it declares."""
+    declared = data.get("interop_schema") if isinstance(data, dict) else None
+    return schemas.eras.schema(declared)
+
+
 def file_issues(path: str, data: Any, schema: str, schemas: SchemaSet) -> Iterator[integrity.Issue]:
-    yield from schemas.issues(schema, data)
-    if schema in (GUIDELINE_SCHEMA, ADDON_SCHEMA) and isinstance(data, dict):
+    guideline = schema in (GUIDELINE_SCHEMA, ADDON_SCHEMA)
+    era = schema_era(data, schemas) if guideline else GOVBOT_SCHEMA
+    yield from schemas.issues(schema, data, era)
+    if guideline and isinstance(data, dict):
         ident = data.get("id")
         if isinstance(ident, str) and ident != guideline_key(path):
             yield integrity.Issue(
@@ -188,7 +237,7 @@ def file_issues(path: str, data: Any, schema: str, schemas: SchemaSet) -> Iterat
                 f"id {ident!r} does not match the file name (expected {guideline_key(path)!r}); "
                 "a guideline's file is named after its id",
             )
-        yield from integrity.check_guideline(data)
+        yield from integrity.check_guideline(data, era)
 
 
 def validate_parsed(
@@ -197,16 +246,24 @@ def validate_parsed(
     if parsed.data is None and parsed.findings:
         return list(parsed.findings)
     data = parsed.data
-    frozen = isinstance(data, dict) and data.get("status") in policy.frozen_statuses
+    status = (
+        schema_era(data, schemas).status(data.get("status")) if isinstance(data, dict) else None
+    )
+    frozen = status in policy.frozen_statuses
     kept = []
+    for f in parsed.findings:  # defects the parser found in readable data (duplicate keys)
+        severity = policy.severity(f.rule, frozen)
+        if severity is not None:
+            kept.append(f.with_severity(severity))
+    found = []
     for issue in file_issues(parsed.name, data, schema, schemas):
         severity = policy.severity(issue.rule, frozen)
         if severity is not None:
-            kept.append((issue, severity))
-    marks = parsed.locate([issue.path for issue, _ in kept])
-    return [
+            found.append((issue, severity))
+    marks = parsed.locate([issue.path for issue, _ in found])
+    return kept + [
         Finding(parsed.name, issue.rule, issue.message, severity, line, column, issue.path)
-        for (issue, severity), (line, column) in zip(kept, marks, strict=True)
+        for (issue, severity), (line, column) in zip(found, marks, strict=True)
     ]
 
 
