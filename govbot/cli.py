@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from govbot.core.findings import FORMATTERS, Severity, at_least, has_errors, sor
 from govbot.core.interop import to_interop
 from govbot.core.validate import validate_files
 from govbot.repo import RepoError, find_guideline_file
-from govbot.snapshots import SnapshotError, read_directory, read_snapshot
+from govbot.snapshots import SnapshotError, commit_time, read_directory, read_snapshot
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -140,8 +141,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     base, head = _snapshots(args)
-    result = check(base, head, bundled.schema_set(), None if args.no_cache else DiskCache())
-    print(report.check_report(args.format, result.findings, result.changes))
+    when = args.at or commit_time(Path(args.repo), args.head)  # the process of the change's time
+    cache = None if args.no_cache else DiskCache()
+    result = check(base, head, bundled.schema_set(), cache, when=when)
+    print(report.check_report(args.format, result.findings, result.changes, result.era))
     return EXIT_FINDINGS if result.errors else EXIT_OK
 
 
@@ -161,6 +164,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from govbot import bench
 
     return bench.main(args)
+
+
+def _instant(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"not an ISO date or time: {value!r}") from e
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _write(output: str | None, text: str) -> None:
@@ -248,6 +259,11 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--format", choices=formats, default="text")
         if name == "check":
             c.add_argument("--no-cache", action="store_true", help="ignore the findings cache")
+            c.add_argument(
+                "--at",
+                type=_instant,
+                help="judge by the process in force then (ISO date; default: the head's commit date)",
+            )
         c.set_defaults(func=func)
 
     from govbot.release_cli import add_command as add_release

@@ -34,7 +34,7 @@ class Verdict:
     notices: int
     blocking: dict[str, int]
     """rule -> how many errors of that rule block this commit."""
-    first_error: Finding | None
+    error_findings: tuple[Finding, ...]
     changed: tuple[str, ...]
 
     @property
@@ -61,9 +61,13 @@ class Verdict:
             sum(1 for f in result.findings if f.severity is Severity.WARNING),
             sum(1 for f in result.findings if f.severity is Severity.NOTICE),
             dict(Counter(f.rule for f in errors)),
-            errors[0] if errors else None,
+            tuple(errors),
             tuple(result.changed_files),
         )
+
+    @property
+    def first_error(self) -> Finding | None:
+        return self.error_findings[0] if self.error_findings else None
 
     def where(self) -> str:
         f = self.first_error
