@@ -195,7 +195,9 @@ def replay(repo: Path, start: str | None = None, end: str = "HEAD") -> Iterator[
     try:
         for c in commits:
             base = files(c.parents[0]) if c.parents else {}
-            result = check(base, files(c.sha), schemas, cache, when=c.when, memo=memo)
+            result = check(
+                base, files(c.sha), schemas, cache, when=c.when, memo=memo, locate_inherited=False
+            )
             yield Verdict.of(c.sha, c.parents, c.when, c.subject, result)
     finally:
         reader.close()

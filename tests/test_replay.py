@@ -156,3 +156,22 @@ def test_replay_refuses_an_unknown_revision(
 ) -> None:
     assert main(["replay", "--repo", str(history), "--to", "no-such-rev"]) == 2
     assert "no-such-rev" in capsys.readouterr().err
+
+
+def test_the_replay_benchmark_reports_its_figures(
+    history: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Figures only, never timings asserted: they depend on the machine and its load."""
+    from bench.replay import main as bench
+
+    assert bench(["--repo", str(history), "--from", "c1e8b33~2", "--to", "c1e8b33"]) == 0
+    out = capsys.readouterr().out
+    for figure in (
+        "machine:",
+        "baseline: git cat-file + parse of",
+        "govbot replay:",
+        "ratio replay / baseline:",
+    ):
+        assert figure in out
+    # b66a7bf (the draft renamed with its old id) and c1e8b33 (next.json broken)
+    assert "verdicts: 2 blocked, 0 passed" in out and "json.syntax: 1" in out

@@ -247,8 +247,14 @@ def check(
     *,
     when: date | datetime | None = None,
     memo: Memo | None = None,
+    locate_inherited: bool = True,
 ) -> CheckResult:
-    """Judge the change from ``base_files`` to ``head_files``, made at ``when`` (None: today)."""
+    """Judge the change from ``base_files`` to ``head_files``, made at ``when`` (None: today).
+
+    ``locate_inherited=False`` leaves inherited findings at line 0: a replay of
+    history reports verdicts, and locating every old defect of every commit
+    would double its cost.
+    """
     validation_policy, rules_policy, eras = load_policies(base_files, schemas.eras)
     if eras is not schemas.eras:
         schemas = _with_eras(schemas, eras)
@@ -259,7 +265,7 @@ def check(
     base, head = Side(base_files, memo.parse, eras), Side(head_files, memo.parse, eras)
     retired = _retired(changed, base, head)
     findings = _validate_changed(
-        changed, base, head, schemas, validation_policy, cache, memo, retired
+        changed, base, head, schemas, validation_policy, cache, memo, retired, locate_inherited
     )
     if any(p in policy_links.FILES for p in [*changed, *deleted]):
         findings += _links_introduced(base_files, head_files, validation_policy)
@@ -366,6 +372,7 @@ def _validate_changed(
     cache: FindingsCache | None,
     memo: Memo,
     retired: Mapping[str, str],
+    locate_inherited: bool = True,
 ) -> list[Finding]:
     """Validation of the changed files, blocking only on what the change introduces.
 
@@ -375,13 +382,26 @@ def _validate_changed(
     findings are left out. A syntax error is judged on its own: introduced
     when the base file was readable (or new), inherited when it was not.
     """
+    # only what is reported gets located, at the end (walking a file for marks is dear)
     head_findings = validate_files(
-        {p: head.files[p] for p in changed}, schemas, policy, cache, memo.parse, whole=False
+        {p: head.files[p] for p in changed},
+        schemas,
+        policy,
+        cache,
+        memo.parse,
+        whole=False,
+        locate=False,
     )
     origins = {p: _origins(p, base) for p in changed}
     base_paths = sorted({o for os_ in origins.values() for o in os_})
     base_findings = validate_files(
-        {p: base.files[p] for p in base_paths}, schemas, policy, cache, memo.parse, whole=False
+        {p: base.files[p] for p in base_paths},
+        schemas,
+        policy,
+        cache,
+        memo.parse,
+        whole=False,
+        locate=False,
     )
     by_file: dict[str, list[Finding]] = {}
     for f in base_findings:
@@ -427,6 +447,23 @@ def _validate_changed(
                     f, severity=Severity.WARNING, message=INHERITED + f.message, inherited=True
                 )
             out.append(f)
+    return _located(out, head, memo, locate_inherited)
+
+
+def _located(
+    findings: list[Finding], head: Side, memo: Memo, locate_inherited: bool
+) -> list[Finding]:
+    """Line and column for the findings validation left unlocated, one pass per file."""
+    out = list(findings)
+    by_file: dict[str, list[int]] = {}
+    for i, f in enumerate(out):
+        if f.line == 0 and (locate_inherited or not f.inherited) and f.file in head.files:
+            by_file.setdefault(f.file, []).append(i)
+    for path, indexes in by_file.items():
+        parsed = memo.parse(path, head.files[path], DEFAULT_MAX_BYTES)
+        marks = parsed.locate([out[i].path for i in indexes])
+        for i, (line, column) in zip(indexes, marks, strict=True):
+            out[i] = replace(out[i], line=line, column=column)
     return out
 
 

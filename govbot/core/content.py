@@ -19,6 +19,7 @@ compare these views, not the files:
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +65,20 @@ class TestIndex:
 
     @classmethod
     def of(cls, g: Mapping[str, Any]) -> TestIndex:
+        """The index of ``g``, built once while ``g`` is among the last few indexed
+        (rules compare the same guidelines again and again)."""
+        hit = _INDEXES.get(id(g))
+        if hit is not None and hit[0] is g:
+            _INDEXES.move_to_end(id(g))
+            return hit[1]
+        index = cls._build(g)
+        _INDEXES[id(g)] = (g, index)  # holding g keeps its id from being reused
+        if len(_INDEXES) > 32:
+            _INDEXES.popitem(last=False)
+        return index
+
+    @classmethod
+    def _build(cls, g: Mapping[str, Any]) -> TestIndex:
         names: dict[str, str] = {}
         caps: dict[str, set[str]] = {}
         flagged: set[str] = set()
@@ -92,6 +107,9 @@ class TestIndex:
 
     def knows(self, test: str, details: Any = None) -> bool:
         return self.identity(test, details) in self.capabilities
+
+
+_INDEXES: OrderedDict[int, tuple[Mapping[str, Any], TestIndex]] = OrderedDict()
 
 
 def capability_statuses(g: Mapping[str, Any]) -> dict[str, tuple[str, str]]:

@@ -620,11 +620,17 @@ def _test_changes(ctx: TransitionContext) -> Iterator[tuple[str, str, str, str |
     test renamed (schema 1.2 had no ids nor aliases to say so).
     """
     assert ctx.base is not None and ctx.head is not None
+    if ctx.base.get("capabilities") == ctx.head.get("capabilities"):
+        return  # the common maintenance: metadata, a status
     index = TestIndex.of(ctx.base)
-    caps = d(ctx.base.get("capabilities")).keys() | d(ctx.head.get("capabilities")).keys()
-    for cap in sorted(caps):
-        old = {index.identity(t, det): t for c, t, det in capability_tests(ctx.base) if c == cap}
-        new = {index.identity(t, det): t for c, t, det in capability_tests(ctx.head) if c == cap}
+    sides: list[dict[str, dict[str, str]]] = [{}, {}]  # capability -> identity -> name
+    for side, g in zip(sides, (ctx.base, ctx.head), strict=True):
+        for c, t, det in capability_tests(g):
+            side.setdefault(c, {})[index.identity(t, det)] = t
+    for cap in sorted(sides[0].keys() | sides[1].keys()):
+        old, new = sides[0].get(cap, {}), sides[1].get(cap, {})
+        if old.keys() == new.keys():
+            continue
         removed = {ident: t for ident, t in old.items() if ident not in new}
         for ident, test in sorted(new.items(), key=lambda x: x[1]):
             if ident in old:

@@ -211,9 +211,12 @@ def blob_sha(raw: bytes) -> str:
     return h.hexdigest()
 
 
-def cache_key(path: str, raw: bytes, schemas: SchemaSet, policy: ValidationPolicy) -> str:
+def cache_key(
+    path: str, raw: bytes, schemas: SchemaSet, policy: ValidationPolicy, located: bool = True
+) -> str:
     material = "\0".join(
         [ENGINE_VERSION, path, blob_sha(raw), schemas.fingerprint, policy.fingerprint()]
+        + ([] if located else ["unlocated"])
     )
     return hashlib.sha256(material.encode()).hexdigest()
 
@@ -241,8 +244,15 @@ def file_issues(path: str, data: Any, schema: str, schemas: SchemaSet) -> Iterat
 
 
 def validate_parsed(
-    parsed: Parsed, schema: str, schemas: SchemaSet, policy: ValidationPolicy
+    parsed: Parsed,
+    schema: str,
+    schemas: SchemaSet,
+    policy: ValidationPolicy,
+    *,
+    locate: bool = True,
 ) -> list[Finding]:
+    """The file's findings; ``locate=False`` leaves their line and column 0 for the caller
+    to locate only those it reports (locating means walking the file once more)."""
     if parsed.data is None and parsed.findings:
         return list(parsed.findings)
     data = parsed.data
@@ -260,7 +270,7 @@ def validate_parsed(
         severity = policy.severity(issue.rule, frozen)
         if severity is not None:
             found.append((issue, severity))
-    marks = parsed.locate([issue.path for issue, _ in found])
+    marks = parsed.locate([issue.path for issue, _ in found]) if locate else [(0, 0)] * len(found)
     return kept + [
         Finding(parsed.name, issue.rule, issue.message, severity, line, column, issue.path)
         for (issue, severity), (line, column) in zip(found, marks, strict=True)
@@ -288,6 +298,7 @@ def validate_files(
     parse: Callable[[str, bytes, int], Parsed] = parse_document,
     *,
     whole: bool = True,
+    locate: bool = True,
 ) -> list[Finding]:
     """Validate every governed file of a repo snapshot (path -> bytes).
 
@@ -295,6 +306,7 @@ def validate_files(
     (callers judging a proposed change pass the *base* policy instead).
     ``whole=False`` says ``files`` is a part of a snapshot: the checks across
     files are left to the caller, since a missing file means nothing there.
+    ``locate=False``: see :func:`validate_parsed`.
     """
     if policy is None:
         policy, _ = policy_from_files(files)
@@ -303,11 +315,11 @@ def validate_files(
         schema = classify(path)
         if schema is None:
             continue
-        key = cache_key(path, raw, schemas, policy) if cache is not None else ""
+        key = cache_key(path, raw, schemas, policy, locate) if cache is not None else ""
         cached = cache.get(key) if cache is not None else None
         if cached is None:
             cached = validate_parsed(
-                parse(path, raw, policy.max_file_bytes), schema, schemas, policy
+                parse(path, raw, policy.max_file_bytes), schema, schemas, policy, locate=locate
             )
             if cache is not None:
                 cache.put(key, cached)
