@@ -144,7 +144,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     when = args.at or commit_time(Path(args.repo), args.head)  # the process of the change's time
     cache = None if args.no_cache else DiskCache()
     result = check(base, head, bundled.schema_set(), cache, when=when)
-    print(report.check_report(args.format, result.findings, result.changes, result.era))
+    print(
+        report.check_report(args.format, result.findings, result.changes, result.era, result.scores)
+    )
     return EXIT_FINDINGS if result.errors else EXIT_OK
 
 
@@ -268,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from govbot.release_cli import add_command as add_release
     from govbot.replay import add_command as add_replay
+    from govbot.rules_cli import add_command as add_rules
     from govbot.service.cli_args import add_commands
     from govbot.site_cli import add_command as add_site
     from govbot.timeline_cli import add_command as add_timeline
@@ -277,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_site(sub)
     add_release(sub)
     add_replay(sub)
+    add_rules(sub)
 
     b = sub.add_parser("bench", help="measure govbot against a baseline, in one run")
     b.add_argument("what", choices=["validate", "check", "webhooks", "tally"])

@@ -32,7 +32,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from functools import cached_property
 from typing import Any
 
@@ -50,9 +50,12 @@ from govbot.core.rules import (
     StateContext,
     TransitionContext,
     is_draft,
+    kind_of,
     predecessors,
+    scored,
     split_key,
 )
+from govbot.core.timeline import Timeline, TimelineError
 from govbot.core.validate import (
     FindingsCache,
     SchemaSet,
@@ -63,6 +66,7 @@ from govbot.core.validate import (
 from govbot.core.yamlio import DEFAULT_MAX_BYTES, Parsed, parse_bytes
 
 RULES_FILE = "policies/rules.yaml"
+TIMELINE_FILE = "policies/timeline.yaml"
 PENDING = ("review", "advisory")
 """Statuses of a guideline presented to the Board and awaiting its approval."""
 _STATUS_LINE = re.compile(rb"^status:[ \t]*['\"]?([A-Za-z]+)['\"]?[ \t]*(?:#.*)?$", re.M)
@@ -201,6 +205,24 @@ class Side:
         return found
 
 
+@dataclass(frozen=True)
+class Score:
+    guideline: str
+    capability: str
+    status: str
+    score: int
+    cutoff: int
+
+    @property
+    def verdict(self) -> str:
+        meets = self.score >= self.cutoff
+        if self.status == "required":
+            return "meets the cut-off" if meets else "BELOW the cut-off"
+        if self.status == "advisory" and meets:
+            return "candidate for required"
+        return "meets the cut-off" if meets else "below the cut-off"
+
+
 @dataclass
 class CheckResult:
     findings: list[Finding]
@@ -208,6 +230,8 @@ class CheckResult:
     changed_files: list[str]
     era: str | None = None
     """The process era the change was judged by (None: no era table, today's rules)."""
+    scores: list[Score] = field(default_factory=list)
+    """Each capability the change touches, scored against its guideline's cut-off."""
 
     @property
     def errors(self) -> int:
@@ -276,16 +300,69 @@ def check(
         if head.statuses.get(k, {}).get("status") == "approved"
         and base.statuses.get(k, {}).get("status") != "approved"
     }
-    judge = _Judge(base, head, rules_policy, era, memo, approving)
+    instant = _instant(when)
+    judge = _Judge(
+        base,
+        head,
+        rules_policy,
+        era,
+        memo,
+        approving,
+        _timeline(base_files),
+        instant,
+        locate_inherited,
+    )
     changes: list[Change] = []
+    scores: list[Score] = []
     for key in touched:
         if head.paths.get(key) in retired:
             continue
-        changes.extend(_diff(key, base, head))
+        diff = _diff(key, base, head)
+        changes.extend(diff)
         findings.extend(judge(key))
+        scores.extend(_scores(key, diff, head, era))
     return CheckResult(
-        sort_findings(findings), changes, [*changed, *deleted], era.id if era else None
+        sort_findings(findings), changes, [*changed, *deleted], era.id if era else None, scores
     )
+
+
+def _scores(key: str, changes: list[Change], head: Side, era: ProcessEra | None) -> list[Score]:
+    """The capabilities a change touches (status, achievements, tests), scored (A4.4)."""
+    g = head.data(key)
+    if g is None:
+        return []
+    touched = set()
+    for c in changes:
+        if c.path[:1] == ("capabilities",) and len(c.path) > 1:
+            touched.add(str(c.path[1]))
+        elif c.kind == "capability.status":
+            touched.add(c.subject.split(" in ")[0])
+    spec = era.scoring.get(kind_of(key)) if era is not None else None
+    return [
+        Score(key, cap, status, points, limit)
+        for _, cap, status, points, limit in scored(g, spec.cutoff if spec else None)
+        if cap in touched
+    ]
+
+
+def _instant(when: date | datetime | None) -> datetime | None:
+    """The change's time as an aware instant (a bare date: its start, UTC)."""
+    if when is None:
+        return None
+    if isinstance(when, datetime):
+        return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    return datetime.combine(when, time(0), tzinfo=UTC)
+
+
+def _timeline(files: Mapping[str, bytes]) -> Timeline | None:
+    """The base's process calendar, if it has a usable one (validation reports a broken one)."""
+    raw = files.get(TIMELINE_FILE)
+    if raw is None:
+        return None
+    try:
+        return Timeline.from_data(parse_bytes(TIMELINE_FILE, raw).data)
+    except TimelineError:
+        return None
 
 
 def _with_eras(schemas: SchemaSet, eras: Eras) -> SchemaSet:
@@ -538,12 +615,18 @@ class _Judge:
         era: ProcessEra | None,
         memo: Memo,
         approving: set[str],
+        timeline: Timeline | None = None,
+        when: datetime | None = None,
+        locate_inherited: bool = True,
     ) -> None:
         self.base, self.head, self.policy, self.era, self.memo = base, head, policy, era, memo
+        self.locate_inherited = locate_inherited
         self.params = {
             "transitions": policy.transitions,
             "initial": policy.initial,
             "approving": frozenset(approving),
+            "timeline": timeline,
+            "when": when,
         }
 
     def cite(self, rule: Rule) -> tuple[str, str] | None:
@@ -580,7 +663,10 @@ class _Judge:
             base.statuses.get(key, {}).get("status") in FROZEN
             and head.statuses.get(key, {}).get("status") in FROZEN
         )
-        out: list[tuple[Rule, Severity, Hit, tuple[str, str], bool]] = []
+        frozen_head = head.statuses.get(key, {}).get("status") in FROZEN
+        out: list[
+            tuple[Severity, Hit, tuple[str, str], str]
+        ] = []  # ..., "new"/"inherited"/"unsure"
         for rule in RULES:
             citation = self.cite(rule)
             if citation is None:
@@ -588,6 +674,8 @@ class _Judge:
             severity = self.policy.severity(rule, citation[0])
             if severity is None:
                 continue
+            if frozen_head and rule.frozen_severity is not None and severity is Severity.ERROR:
+                severity = rule.frozen_severity  # history, not a draft to fix
             if rule.kind == "state":
                 if key not in head.paths or settled:
                     continue
@@ -598,11 +686,15 @@ class _Judge:
                             h.fingerprint
                             for h in self.state_hits(rule, key, base, o, pred, pred_side)
                         }
-                hits = self.state_hits(rule, key, head, key, head_pred, head)
-                for hit in hits:
-                    if hit.excused is not None or hit.fingerprint in known:
+                for hit in self.state_hits(rule, key, head, key, head_pred, head):
+                    if hit.excused is not None:
                         continue
-                    out.append((rule, severity, hit, citation, blind))
+                    if hit.fingerprint in known:
+                        # inherited: an old error is shown as a warning, anything milder left out
+                        if severity is Severity.ERROR:
+                            out.append((Severity.WARNING, hit, citation, "inherited"))
+                        continue
+                    out.append((severity, hit, citation, "unsure" if blind else "new"))
             else:
                 ctx = TransitionContext(
                     key,
@@ -615,17 +707,30 @@ class _Judge:
                 )
                 if key in base.paths and ctx.base is None:
                     continue  # fixing an unreadable file: there is no step to judge
-                out.extend((rule, severity, hit, citation, False) for hit in rule.check(ctx))
-        marks = parsed.locate([hit.path for _, _, hit, _, _ in out])
+                out.extend((severity, hit, citation, "new") for hit in rule.check(ctx))
+        if not self.locate_inherited:
+            out = [o for o in out if o[3] != "inherited"]
+        marks = parsed.locate([hit.path for _, hit, _, _ in out])
         findings = []
-        for (_rule, severity, hit, (cited, text), unsure), (line, column) in zip(
-            out, marks, strict=True
-        ):
+        for (severity, hit, (cited, text), state), (line, column) in zip(out, marks, strict=True):
             message = f"{hit.message}. {cited}: \u201c{text}\u201d Fix: {hit.fix}."
-            if unsure and severity is Severity.ERROR:
+            if state == "unsure" and severity is Severity.ERROR:
                 severity = Severity.WARNING
                 message = UNKNOWN_BASE + message
-            findings.append(Finding(parsed.name, cited, message, severity, line, column, hit.path))
+            elif state == "inherited":
+                message = INHERITED + message
+            findings.append(
+                Finding(
+                    parsed.name,
+                    cited,
+                    message,
+                    severity,
+                    line,
+                    column,
+                    hit.path,
+                    inherited=state != "new",
+                )
+            )
         return findings
 
 

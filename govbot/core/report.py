@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import groupby
+from typing import Any
 
 from govbot.core.diff import Change
 from govbot.core.findings import FORMATTERS, Finding, Severity
@@ -139,8 +140,27 @@ def _folded(title: str, findings: Sequence[Finding], open_: bool = False) -> str
     )
 
 
+def scores_markdown(scores: Sequence[Any]) -> str:
+    """Each touched capability's score against its guideline's cut-off (A4.4)."""
+    if not scores:
+        return ""
+    rows = [
+        f"| `{s.guideline}` | `{s.capability}` | {s.status} | {s.score} | {s.cutoff} | {s.verdict} |"
+        for s in scores
+    ]
+    return (
+        "### Scores of the capabilities this change touches\n\n"
+        "| Guideline | Capability | Status | Score | Cut-off | |\n|---|---|---|---|---|---|\n"
+        + "\n".join(rows)
+        + "\n"
+    )
+
+
 def check_markdown(
-    findings: Sequence[Finding], changes: Sequence[Change], era: str | None = None
+    findings: Sequence[Finding],
+    changes: Sequence[Change],
+    era: str | None = None,
+    scores: Sequence[Any] = (),
 ) -> str:
     """The review comment: the verdict, a count per rule, what blocks in full, the rest folded.
 
@@ -168,12 +188,16 @@ def check_markdown(
         )
     if not findings:
         out.append("No findings.\n\n")
+    out.append(scores_markdown(scores))
     out.append(f"### What changed\n\n{changes_markdown(changes)}")
     return "\n".join(part for part in out if part)
 
 
 def check_text(
-    findings: Sequence[Finding], changes: Sequence[Change], era: str | None = None
+    findings: Sequence[Finding],
+    changes: Sequence[Change],
+    era: str | None = None,
+    scores: Sequence[Any] = (),
 ) -> str:
     """Findings grouped by rule (what blocks first), inherited ones in one line, then the diff."""
     ordered = sorted(findings, key=lambda f: (_RANK[f.severity], f.rule, f.file, f.line))
@@ -191,20 +215,29 @@ def check_text(
     errors = sum(1 for f in findings if f.severity is Severity.ERROR)
     judged = f", judged by process {era}" if era and era != "-" else ""
     lines.append(f"{len(findings)} finding(s), {errors} error(s){judged}")
+    lines += [
+        f"score: {s.guideline} {s.capability} ({s.status}) {s.score} / cut-off {s.cutoff}: {s.verdict}"
+        for s in scores
+    ]
     return "\n".join(lines) + "\n" + changes_text(changes)
 
 
 def check_report(
-    fmt: str, findings: Sequence[Finding], changes: Sequence[Change], era: str | None = None
+    fmt: str,
+    findings: Sequence[Finding],
+    changes: Sequence[Change],
+    era: str | None = None,
+    scores: Sequence[Any] = (),
 ) -> str:
     if fmt == "markdown":
-        return check_markdown(findings, changes, era)
+        return check_markdown(findings, changes, era, scores)
     if fmt == "json":
         return json.dumps(
             {
                 "era": era,
                 "findings": [f.to_dict() for f in findings],
                 "summary": [r.__dict__ for r in by_rule(findings)],
+                "scores": [{**s.__dict__, "verdict": s.verdict} for s in scores],
                 "changes": [c.to_dict() for c in changes],
             },
             indent=2,
@@ -212,7 +245,7 @@ def check_report(
         )
     if fmt == "github":
         return FORMATTERS["github"](findings)
-    return check_text(findings, changes, era)
+    return check_text(findings, changes, era, scores)
 
 
 DIFF_FORMATTERS = {"text": changes_text, "json": changes_json, "markdown": changes_markdown}

@@ -51,6 +51,7 @@ from govbot.core.documents import GUIDELINE_ID, is_draft_version
 from govbot.core.eras import GOVBOT_SCHEMA, ProcessEra, SchemaEra
 from govbot.core.findings import Severity
 from govbot.core.mustpass import is_flagged
+from govbot.core.timeline import Timeline
 
 Path = tuple[str | int, ...]
 Guideline = Mapping[str, Any]
@@ -111,6 +112,8 @@ class Rule:
     check: Callable[[Any], Iterator[Hit]]
     cites: str | None = None
     """For govbot's own rules: the paragraph that backs it in the eras that have one."""
+    frozen_severity: Severity | None = None
+    """The severity in an approved (or superseded) guideline, where it is history, if lower."""
 
 
 def split_key(key: str) -> tuple[str, str] | None:
@@ -333,21 +336,34 @@ def score(cap: Guideline, weights: Mapping[str, Any]) -> int:
     )
 
 
-def scored(g: Guideline) -> Iterator[tuple[str, str, str, int, int]]:
-    """(component, capability, status, score, cut-off) for every listed capability (A4.1, A4.4)."""
+def scored(g: Guideline, default: int | None = None) -> Iterator[tuple[str, str, str, int, int]]:
+    """(component, capability, status, score, cut-off) for every listed capability (A4.4).
+
+    The cut-off is the guideline's own, else ``default`` (the era's approved one):
+    recording it for the first time (fbd9c0d, 2016) reveals no new shortfall.
+    """
     limit = cutoff_of(g)
+    limit = limit if isinstance(limit, int) else default
     if not isinstance(limit, int):
         return
     weights = scoring_weights(g)
     caps = d(g.get("capabilities"))
     for cap, (status, comp) in sorted(capability_statuses(g).items()):
         body = caps.get(cap)
-        if isinstance(body, dict):
+        # no achievements at all (a typo'd key, c19e288) is unscored, not a score of 0:
+        # the schema reports the missing key
+        if isinstance(body, dict) and isinstance(body.get("achievements"), list):
             yield comp, cap, status, score(body, weights), limit
 
 
+def _era_cutoff(ctx: StateContext) -> int | None:
+    spec = ctx.era.scoring.get(kind_of(ctx.key)) if ctx.era is not None else None
+    return spec.cutoff if spec is not None else None
+
+
 def cutoff(ctx: StateContext) -> Iterator[Hit]:
-    for comp, cap, status, points, limit in scored(ctx.guideline):
+    """A4.4: a required capability reaches the cut-off score."""
+    for comp, cap, status, points, limit in scored(ctx.guideline, _era_cutoff(ctx)):
         if status == "required" and points < limit:
             yield Hit(
                 ("capabilities", cap, "achievements"),
@@ -358,14 +374,67 @@ def cutoff(ctx: StateContext) -> Iterator[Hit]:
 
 
 def candidates(ctx: StateContext) -> Iterator[Hit]:
-    for comp, cap, status, points, limit in scored(ctx.guideline):
+    """A4.4's other side: an advisory capability at the cut-off is a candidate for required."""
+    for comp, cap, status, points, limit in scored(ctx.guideline, _era_cutoff(ctx)):
         if status == "advisory" and points >= limit:
             yield Hit(
                 ("capabilities", cap),
-                f"advisory capability {cap!r} ({comp}) scores {points}, at or above the cut-off {limit}",
+                f"advisory capability {cap!r} ({comp}) scores {points}, at or above the cut-off {limit}: a candidate",
                 f"consider making it required in the guideline after {ctx.key}",
                 (cap,),
             )
+
+
+def kind_of(key: str) -> str:
+    """``guideline`` (the platform's) or ``add-on``: which scoring the era approved for it."""
+    return "add-on" if (split_key(key) or ("", ""))[0] else "guideline"
+
+
+def approved_criteria(ctx: StateContext) -> Iterator[Hit]:
+    """A4.1: the criteria, their weights and the cut-off are the ones the Board approved.
+
+    What the era approved is data (policies/eras.yaml, ``scoring``): the set of
+    criteria (the twelve of CoreCriteria; nine for add-ons), the sum of their
+    weights, the cut-off. Weights themselves change with Board approval (A4.2).
+    """
+    spec = ctx.era.scoring.get(kind_of(ctx.key)) if ctx.era is not None else None
+    criteria = d(d(ctx.guideline.get("scoring")).get("criteria"))
+    if spec is None or not criteria:
+        return
+    names, wanted = set(criteria), set(spec.criteria)
+    if names != wanted:
+        missing, extra = sorted(wanted - names), sorted(names - wanted)
+        what = "; ".join(
+            part
+            for part in (
+                f"missing {', '.join(missing)}" if missing else "",
+                f"not approved: {', '.join(extra)}" if extra else "",
+            )
+            if part
+        )
+        yield Hit(
+            ("scoring", "criteria"),
+            f"{ctx.key} scores on {len(names)} criteria, the Board approved {len(wanted)} ({what})",
+            f"use the {len(wanted)} approved criteria: {', '.join(spec.criteria)}",
+            ("criteria", tuple(sorted(names))),
+        )
+    weights = scoring_weights(ctx.guideline)
+    total = sum(w for w in weights.values() if isinstance(w, int))
+    if spec.weight_sum is not None and total != spec.weight_sum:
+        yield Hit(
+            ("scoring", "criteria"),
+            f"the weights of {ctx.key}'s criteria sum to {total}, not {spec.weight_sum}",
+            f"rebalance them to sum to {spec.weight_sum}; a change of weights needs the Board's approval (A4.2)",
+            ("weight sum", total),
+        )
+    limit = cutoff_of(ctx.guideline)
+    if spec.cutoff is not None and limit is not None and limit != spec.cutoff:
+        yield Hit(
+            ("scoring", "cutoff_score"),
+            f"{ctx.key}'s cut-off score is {limit}, the approved one is {spec.cutoff}",
+            f"set cutoff_score: {spec.cutoff}",
+            ("cutoff", limit),
+        )
 
 
 def _uuid(ident: str) -> str | None:
@@ -508,22 +577,97 @@ def status_transition(ctx: TransitionContext) -> Iterator[Hit]:
         )
 
 
-def criteria_frozen(ctx: TransitionContext) -> Iterator[Hit]:
-    if ctx.base is None or ctx.head is None or ctx.before in (None, "draft"):
-        return
-    b, h = (
-        d(d(ctx.base.get("scoring")).get("criteria")),
-        d(d(ctx.head.get("scoring")).get("criteria")),
-    )
+def _criteria_changes(ctx: TransitionContext) -> list[str]:
+    assert ctx.base is not None and ctx.head is not None
+    b = d(d(ctx.base.get("scoring")).get("criteria"))
+    h = d(d(ctx.head.get("scoring")).get("criteria"))
     wb, wh = scoring_weights(ctx.base), scoring_weights(ctx.head)
-    for name in sorted(b.keys() | h.keys()):
-        if (d(b.get(name)).get("name"), wb.get(name)) != (d(h.get(name)).get("name"), wh.get(name)):
-            yield Hit(
-                ("scoring", "criteria", name),
-                f"criterion {name!r} of {ctx.key} changes after the draft was published (status {ctx.before})",
-                "keep the published criteria; propose new ones for the next guideline",
-                (name,),
-            )
+    return sorted(
+        name
+        for name in b.keys() | h.keys()
+        if (d(b.get(name)).get("name"), wb.get(name)) != (d(h.get(name)).get("name"), wh.get(name))
+    )
+
+
+def _window(ctx: TransitionContext, action: str) -> tuple[bool, str] | None:
+    """Whether the program's time line allows ``action`` when the change is made, and why;
+    None when there is no time line, no date, or no cycle makes this guideline."""
+    timeline: Timeline | None = ctx.params.get("timeline")
+    when = ctx.params.get("when")
+    if timeline is None or when is None:
+        return None
+    family = (split_key(ctx.key) or ("?", ""))[0]
+    for cycle in timeline.cycles:
+        cycle_family = (split_key(cycle.guideline) or ("", ""))[0]
+        if ctx.key == cycle.guideline or (action == "approval" and cycle_family == family):
+            return timeline.allows(action, when)
+    return None
+
+
+def criteria_frozen(ctx: TransitionContext) -> Iterator[Hit]:
+    """A4.3, bound to the cycle: criteria stay as published from the draft's publication.
+
+    With a time line (policies/timeline.yaml), the window at the change's date
+    decides, whatever the guideline's status says (interop's ``next`` stays a
+    draft all its life); without one, a guideline past ``draft`` is published.
+    """
+    if ctx.base is None or ctx.head is None:
+        return
+    changed = _criteria_changes(ctx)
+    if not changed:
+        return
+    window = _window(ctx, "criteria-change")
+    if window is not None:
+        allowed, why = window
+        if allowed:
+            return
+        reason = f"the time line forbids it: {why}"
+    elif ctx.before in (None, "draft"):
+        return
+    else:
+        reason = f"the draft was published (status {ctx.before})"
+    for name in changed:
+        yield Hit(
+            ("scoring", "criteria", name),
+            f"criterion {name!r} of {ctx.key} changes after {reason}",
+            "keep the published criteria; propose new ones for the next cycle",
+            (name,),
+        )
+
+
+def _listed(g: Guideline | None) -> set[str]:
+    return set(capability_statuses(g)) if g is not None else set()
+
+
+def in_window(ctx: TransitionContext) -> Iterator[Hit]:
+    """The time line's windows for new capabilities, review and approval (2017A time line).
+
+    A capability first listed in the cycle's guideline, a status moved to
+    review or to approved, each at a date its window does not cover.
+    """
+    if ctx.head is None:
+        return
+    if ctx.base is not None:
+        new = sorted(_listed(ctx.head) - _listed(ctx.base))
+        window = _window(ctx, "new-capability") if new else None
+        if window is not None and not window[0]:
+            for cap in new:
+                yield Hit(
+                    ("capabilities", cap),
+                    f"new capability {cap!r} in {ctx.key} outside its window: {window[1]}",
+                    "propose it when the cycle identifies new capabilities, or for the next cycle",
+                    ("new-capability", cap),
+                )
+    for status, action in (("review", "review"), ("approved", "approval")):
+        if ctx.after == status and ctx.before != status:
+            window = _window(ctx, action)
+            if window is not None and not window[0]:
+                yield Hit(
+                    ("status",),
+                    f"{ctx.key} moves to {status} outside its window: {window[1]}",
+                    f"move it to {status} when the time line opens {action}",
+                    (action,),
+                )
 
 
 def _frozen(ctx: TransitionContext) -> bool:
@@ -741,9 +885,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "2017A.A4.1",
         "The Interop Working Group uses Board approved scoring criteria to evaluate Capabilities.",
-        Severity.NOTICE,
+        Severity.ERROR,
         "state",
-        candidates,
+        approved_criteria,
+        frozen_severity=Severity.WARNING,
     ),
     Rule(
         "2017A.A4.2",
@@ -762,9 +907,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "2017A.A4.4",
         "The Interop Working Group identifies a cut-off score for determining that a Capability is required.",
-        Severity.WARNING,
+        Severity.ERROR,
         "state",
         cutoff,
+        frozen_severity=Severity.WARNING,
     ),
     Rule(
         "2017A.A4.5",
@@ -800,6 +946,20 @@ RULES: tuple[Rule, ...] = (
         Severity.ERROR,
         "transition",
         tests_after_approval,
+    ),
+    Rule(
+        "govbot.cutoff-candidate",
+        "An advisory capability that reaches the cut-off score is a candidate for required (A4.4).",
+        Severity.NOTICE,
+        "state",
+        candidates,
+    ),
+    Rule(
+        "govbot.window",
+        "A change happens in the window the process's time line gives it (new capabilities, review, approval).",
+        Severity.ERROR,
+        "transition",
+        in_window,
     ),
     Rule(
         "govbot.all-tests-flagged",
