@@ -600,7 +600,11 @@ def _window(ctx: TransitionContext, action: str) -> tuple[bool, str] | None:
     for cycle in timeline.cycles:
         cycle_family = (split_key(cycle.guideline) or ("", ""))[0]
         if ctx.key == cycle.guideline or (action == "approval" and cycle_family == family):
-            return timeline.allows(action, when)
+            allowed, why = timeline.allows(action, when)
+            opening = timeline.opens(action, when) if not allowed else None
+            if opening is not None:
+                why += f"; it opens at {timeline.when(opening, action)}"
+            return allowed, why
     return None
 
 

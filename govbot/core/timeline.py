@@ -374,6 +374,11 @@ class Timeline:
         known = ", ".join(self.actions) or "none"
         return True, f"no milestone restricts {action} (actions the timeline names: {known})"
 
+    def opens(self, action: str, now: datetime) -> Milestone | None:
+        """The next milestone after ``now`` that allows ``action`` (None: none does)."""
+        now = aware(now, "now")
+        return next((m for m in self.milestones if m.at > now and action in m.allows), None)
+
     def status(self, now: datetime) -> CycleStatus:
         now = aware(now, "now")
         ms = self.milestones
