@@ -36,8 +36,7 @@ from pathlib import Path
 
 import ryaml
 
-from govbot.replay import ObjectReader, list_commits, replay
-from govbot.snapshots import GOVERNED_DIRS, is_governed
+from govbot.replay import ObjectReader, governed_blobs, list_commits, replay
 
 BUNDLE = (
     Path(__file__).resolve().parents[1].parent
@@ -46,23 +45,6 @@ BUNDLE = (
     / "openstack-interop.bundle"
 )
 TARGET_SECONDS = 60.0
-
-
-def governed_blobs(reader: ObjectReader, commit: str) -> dict[str, str]:
-    """path -> blob id of the governed files of a commit (what replay reads)."""
-    _, body = reader.read(commit)
-    trees, out = {"": body[5:45].decode()}, {}
-    for directory in sorted(GOVERNED_DIRS, key=len):
-        sha = trees.get(directory)
-        if sha is None:
-            continue
-        for mode, name, obj in reader.tree(sha):
-            rel = f"{directory}/{name}" if directory else name
-            if mode == b"40000" and rel in GOVERNED_DIRS:
-                trees[rel] = obj
-            elif mode in (b"100644", b"100755") and is_governed(rel):
-                out[rel] = obj
-    return out
 
 
 def changed_blobs(repo: Path, start: str | None, end: str) -> list[tuple[str, str]]:

@@ -161,11 +161,11 @@ def list_commits(repo: Path, start: str | None, end: str) -> list[Commit]:
     return commits
 
 
-def snapshot(reader: ObjectReader, commit: str) -> dict[str, bytes]:
-    """The governed files of a commit, read through the trees of the governed directories."""
+def governed_blobs(reader: ObjectReader, commit: str) -> dict[str, str]:
+    """path -> blob id of a commit's governed files, read through the governed directories' trees."""
     _, body = reader.read(commit)
     root = body[5:45].decode() if body.startswith(b"tree ") else ""
-    files: dict[str, bytes] = {}
+    blobs: dict[str, str] = {}
     trees = {"": root}
     for directory in sorted(GOVERNED_DIRS, key=len):
         sha = trees.get(directory)
@@ -176,8 +176,13 @@ def snapshot(reader: ObjectReader, commit: str) -> dict[str, bytes]:
             if mode == b"40000" and rel in GOVERNED_DIRS:
                 trees[rel] = obj
             elif mode in _FILE_MODES and is_governed(rel):
-                files[rel] = reader.blob(obj)
-    return files
+                blobs[rel] = obj
+    return blobs
+
+
+def snapshot(reader: ObjectReader, commit: str) -> dict[str, bytes]:
+    """The governed files of a commit: a snapshot as the core takes it."""
+    return {path: reader.blob(obj) for path, obj in governed_blobs(reader, commit).items()}
 
 
 def replay(repo: Path, start: str | None = None, end: str = "HEAD") -> Iterator[Verdict]:

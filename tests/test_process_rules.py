@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,33 +27,20 @@ from govbot.core.ruledoc import rules_markdown
 from govbot.core.timeline import Timeline
 from govbot.core.votes import Ballot, tally
 from govbot.core.yamlio import dump, parse_bytes
-from govbot.snapshots import read_directory
 from tests.conftest import REPO
+from tests.test_check import git, git_repo, real  # noqa: F401 (git_repo and real are fixtures)
 
+CHECK = ("check", "--repo")
 NEXT = "guidelines/next.yaml"
 APPROVED = "guidelines/2020.06.yaml"
 Edit = Callable[[dict[str, Any]], None]
 
 
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-    )
-
-
 @pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    for rel, raw in read_directory(REPO).items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(raw)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "base")
-    return root
+def repo(request: pytest.FixtureRequest) -> Path:
+    """A git repository of the bundled files, one commit: the base (test_check's)."""
+    found: Path = request.getfixturevalue("git_repo")
+    return found
 
 
 def commit(repo: Path, path: str, edit: Edit) -> None:
@@ -66,8 +52,7 @@ def commit(repo: Path, path: str, edit: Edit) -> None:
 
 def check(repo: Path, at: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
     code = main(
-        ["check", "--repo", str(repo), "--base", "HEAD~1", "--head", "HEAD", "--at", at]
-        + ["--format", "json"]
+        [*CHECK, str(repo), "--base", "HEAD~1", "--head", "HEAD", "--at", at, "--format", "json"]
     )
     return code, json.loads(capsys.readouterr().out)
 
@@ -161,8 +146,18 @@ def test_required_capabilities_below_the_cutoff(
     # the review comment scores what the change touched
     assert (
         main(
-            ["check", "--repo", str(repo), "--base", "HEAD~1", "--head", "HEAD"]
-            + ["--at", "2026-12-01", "--format", "markdown"]
+            [
+                *CHECK,
+                str(repo),
+                "--base",
+                "HEAD~1",
+                "--head",
+                "HEAD",
+                "--at",
+                "2026-12-01",
+                "--format",
+                "markdown",
+            ]
         )
         == 1
     )
@@ -180,7 +175,7 @@ def test_below_the_cutoff_in_an_approved_guideline_is_history(
         g["status"] = "approved"
 
     commit(repo, NEXT, approve_weak)
-    code, report = check(repo, "2027-08-01", capsys)
+    _, report = check(repo, "2027-08-01", capsys)
     assert [f["severity"] for f in new(report, "2017A.A4.4")] == ["warning"]
 
 
@@ -289,7 +284,7 @@ def test_a_section_advisory_in_the_previous_guideline_may_become_designated(
 
     commit(repo, APPROVED, advise)
     commit(repo, NEXT, lambda g: sections(g, "nova")["scheduler driver"].update(designated=True))
-    code, report = check(repo, "2026-12-01", capsys)
+    _, report = check(repo, "2026-12-01", capsys)
     assert not new(report, "2017A.A3.2")
 
 

@@ -280,8 +280,7 @@ def check(
     would double its cost.
     """
     validation_policy, rules_policy, eras = load_policies(base_files, schemas.eras)
-    if eras is not schemas.eras:
-        schemas = _with_eras(schemas, eras)
+    schemas = _with_eras(schemas, eras)
     era = eras.at(when)
     memo = memo or Memo()
     changed = sorted(p for p, raw in head_files.items() if classify(p) and base_files.get(p) != raw)
@@ -365,9 +364,20 @@ def _timeline(files: Mapping[str, bytes]) -> Timeline | None:
         return None
 
 
+_WITH_ERAS: dict[tuple[str, str], SchemaSet] = {}
+
+
 def _with_eras(schemas: SchemaSet, eras: Eras) -> SchemaSet:
-    """The same schemas, with a repo's own era table (policies/eras.yaml on its base)."""
-    return SchemaSet(schemas.sources, eras)
+    """The same schemas, with a repo's own era table (policies/eras.yaml on its base);
+    compiled once per table, and not at all when it is the bundled one."""
+    if eras.fingerprint == schemas.eras.fingerprint:
+        return schemas
+    key = (schemas.fingerprint, eras.fingerprint)
+    if key not in _WITH_ERAS:
+        if len(_WITH_ERAS) >= 8:
+            _WITH_ERAS.pop(next(iter(_WITH_ERAS)))
+        _WITH_ERAS[key] = SchemaSet(schemas.sources, eras)
+    return _WITH_ERAS[key]
 
 
 def _links_introduced(
@@ -459,27 +469,15 @@ def _validate_changed(
     findings are left out. A syntax error is judged on its own: introduced
     when the base file was readable (or new), inherited when it was not.
     """
-    # only what is reported gets located, at the end (walking a file for marks is dear)
-    head_findings = validate_files(
-        {p: head.files[p] for p in changed},
-        schemas,
-        policy,
-        cache,
-        memo.parse,
-        whole=False,
-        locate=False,
-    )
+
+    def unlocated(side: Side, paths: Iterable[str]) -> list[Finding]:
+        # only what is reported gets located, at the end (walking a file for marks is dear)
+        files = {p: side.files[p] for p in paths}
+        return validate_files(files, schemas, policy, cache, memo.parse, whole=False, locate=False)
+
+    head_findings = unlocated(head, changed)
     origins = {p: _origins(p, base) for p in changed}
-    base_paths = sorted({o for os_ in origins.values() for o in os_})
-    base_findings = validate_files(
-        {p: base.files[p] for p in base_paths},
-        schemas,
-        policy,
-        cache,
-        memo.parse,
-        whole=False,
-        locate=False,
-    )
+    base_findings = unlocated(base, sorted({o for os_ in origins.values() for o in os_}))
     by_file: dict[str, list[Finding]] = {}
     for f in base_findings:
         by_file.setdefault(f.file, []).append(f)

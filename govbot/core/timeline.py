@@ -24,7 +24,7 @@ opens at S+3 is closed before S+3); an action no milestone names is free.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -422,10 +422,7 @@ class Timeline:
         now = aware(now, "now")
         limit = timedelta(days=self.flag_requests.within_days)
         out = []
-        for key, opened, acked in requests:
-            opened = aware(opened, f"opened_at of {key}")
-            if acked is not None and aware(acked, f"acknowledged_at of {key}") <= now:
-                continue
+        for key, opened in _unacknowledged(requests, now):
             if now > opened + limit:
                 out.append(Overdue(key, opened, opened + limit, now - opened - limit))
         return sorted(out, key=lambda o: (o.due_at, o.key))
@@ -448,13 +445,21 @@ class Timeline:
         end, tz = now + timedelta(days=horizon_days), self.tz
         limit = timedelta(days=self.flag_requests.within_days)
         out = []
-        for key, opened, acked in requests:
-            opened = aware(opened, f"opened_at of {key}")
-            if acked is not None and aware(acked, f"acknowledged_at of {key}") <= now:
-                continue
+        for key, opened in _unacknowledged(requests, now):
             due = opened + limit
             for days in (*self.reminder_days, 0):
                 at = (due.astimezone(tz) - timedelta(days=days)).astimezone(UTC)
                 if now <= at < end:
                     out.append(FlagReminder(key, opened, due, at, days))
         return sorted(out, key=lambda r: (r.at, r.key, -r.days_before))
+
+
+def _unacknowledged(
+    requests: Iterable[tuple[str, datetime, datetime | None]], now: datetime
+) -> Iterator[tuple[str, datetime]]:
+    """(key, opened_at in UTC) of the requests not acknowledged by ``now``; an
+    acknowledgement later than ``now`` does not count yet (replaying history)."""
+    for key, opened, acked in requests:
+        opened = aware(opened, f"opened_at of {key}")
+        if acked is None or aware(acked, f"acknowledged_at of {key}") > now:
+            yield key, opened
