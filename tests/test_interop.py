@@ -50,11 +50,9 @@ def test_imported_repo_only_has_errors_in_drafts(
     assert main(["validate", str(imported), "--format", "json"]) == 1
     findings = json.loads(capsys.readouterr().out)["findings"]
     errors = {f["file"] for f in findings if f["severity"] == "error"}
-    assert errors == {
-        "guidelines/next.yaml",
-        "guidelines/add-ons/dns.next.yaml",
-        "guidelines/add-ons/orchestration.next.yaml",
-    }
+    # the add-on drafts' ids lack Tempest's id- prefix, which schema 2.0 (the one they
+    # declare) never asked for: only next.yaml's own typos are errors
+    assert errors == {"guidelines/next.yaml"}
     rules = {(f["file"], f["rule"]) for f in findings}
     # defects of the real files, found and located
     assert ("guidelines/next.yaml", "schema.unknown-key") in rules  # 'acheivements', 'descriptin'
@@ -64,7 +62,8 @@ def test_imported_repo_only_has_errors_in_drafts(
         "schema.unknown-key",
     ) in rules  # 'required-since' in a 2.0 file
     assert ("guidelines/2016.01.yaml", "schema.pattern") in rules  # 'id-…,smoke'
-    assert ("guidelines/2017.01.yaml", "integrity.duplicate-idempotent-id") in rules
+    # Tempest subclasses listing their parent's tests under its ids are one test each
+    assert ("guidelines/2017.01.yaml", "integrity.duplicate-idempotent-id") not in rules
 
 
 def test_round_trip_is_lossless_for_every_schema_2_file(

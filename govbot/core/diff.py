@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from govbot.core.content import designated_sections
 from govbot.core.findings import KeyPath
 
 STATUSES = ("required", "advisory", "deprecated", "removed")
@@ -79,6 +80,7 @@ _VERBS = {
     "program.components": "components",
     "section.status": "designated-section statuses",
     "section.changed": "designated sections changed",
+    "section.designation": "designation",
     "other": "changed",
 }
 
@@ -287,6 +289,7 @@ def _diff_sections(key: str, base: dict[str, Any], head: dict[str, Any]) -> Iter
             yield Change(
                 key, "section.changed", path, None, None, f"designated sections of {project}"
             )
+    yield from _diff_designations(key, base, head)
     for comp in sorted(_d(base.get("components")).keys() | _d(head.get("components")).keys()):
         bs = _d(_d(_d(base.get("components")).get(comp)).get("designated_sections"))
         hs = _d(_d(_d(head.get("components")).get(comp)).get("designated_sections"))
@@ -298,6 +301,36 @@ def _diff_sections(key: str, base: dict[str, Any], head: dict[str, Any]) -> Iter
                 bs or None,
                 hs or None,
                 f"designated sections of {comp}",
+            )
+
+
+def _designation(entry: Mapping[str, bool] | None) -> str | None:
+    """``required, designated`` / ``advisory, not designated``: how a section stands."""
+    if not entry:
+        return None
+    return "; ".join(
+        f"{status}, {'designated' if on else 'not designated'}"
+        for status, on in sorted(entry.items())
+    )
+
+
+def _diff_designations(key: str, base: dict[str, Any], head: dict[str, Any]) -> Iterator[Change]:
+    """One change per named section whose status or designation moves (A3.1, A3.2 per section)."""
+    b, h = designated_sections(base), designated_sections(head)
+    for project, section in sorted(k for k in b.keys() | h.keys() if k[1] is not None):
+        before, after = (
+            _designation(b.get((project, section))),
+            _designation(h.get((project, section))),
+        )
+        if before != after:
+            status = next(iter(sorted(h.get((project, section)) or b[(project, section)])))
+            yield Change(
+                key,
+                "section.designation",
+                ("designated_sections", project, status, "sections", str(section)),
+                before,
+                after,
+                f"designated section {section!r} of {project}",
             )
 
 

@@ -31,14 +31,17 @@ def parse_document(path: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) ->
 def parse_interop_json(path: str, text: str) -> Parsed:
     """A JSON guideline, converted to govbot's form; JSON errors are located findings."""
     doc, findings = load_json(path, text)
-    if findings:
+    if doc is None and findings:  # a syntax error: nothing is readable
         return Parsed(path, text, None, findings)
     if not isinstance(doc, dict):
         return Parsed(
             path, text, None, [_error(path, "json.not-an-object", "a guideline is a JSON object")]
         )
+    # A duplicate key is a defect of its own, not an unreadable file: the data is
+    # what every JSON reader of the time saw (the last value wins), so it is
+    # judged like any other, and the duplicate is reported beside it.
     v2 = isinstance(doc.get("metadata"), dict)
-    return Parsed(path, text, to_govbot(doc), source_path=_v2_source_path if v2 else None)
+    return Parsed(path, text, to_govbot(doc), findings, _v2_source_path if v2 else None)
 
 
 def load_json(path: str, text: str) -> tuple[Any, list[Finding]]:

@@ -32,6 +32,8 @@ class Finding:
     line: int = 1
     column: int = 1
     path: KeyPath = field(default=())
+    inherited: bool = False
+    """Already in what the changed file was made from: shown, never blocking, foldable."""
 
     @property
     def dotted_path(self) -> str:
@@ -44,6 +46,8 @@ class Finding:
         d = asdict(self)
         d["path"] = self.dotted_path
         d["severity"] = str(self.severity)
+        if not self.inherited:
+            del d["inherited"]
         return d
 
 

@@ -20,12 +20,19 @@ import hashlib
 import re
 from collections.abc import Mapping
 
-_DATE_OR_NEXT = r"(?:\d{4}\.\d{2}|next)"
+# The one place a guideline's id, and so its file name, is spelled. A version is
+# a Board-approved date (2020.06) or a draft: ``next`` since process 2015B
+# (A1.2: "given the preliminary name of next.json"), ``<year>.next`` under
+# 2015A (A1.2: "the target year and .next", e.g. 2015.next.json, 2016.next.json).
+# Add-ons prefix their family (dns.2020.06, dns.next).
+VERSION = r"\d{4}\.\d{2}|(?:\d{4}\.)?next"
+FAMILY = r"[a-z][a-z0-9_-]*"
+GUIDELINE_ID = re.compile(rf"(?:(?P<family>{FAMILY})\.)?(?P<version>{VERSION})")
 
 GOVBOT_GUIDELINE = re.compile(r"guidelines/[^/]+\.yaml")
 GOVBOT_ADDON = re.compile(r"guidelines/add-ons/[^/]+\.yaml")
-INTEROP_GUIDELINE = re.compile(_DATE_OR_NEXT + r"\.json")
-INTEROP_ADDON = re.compile(r"add-ons/[a-z][a-z0-9_-]*\." + _DATE_OR_NEXT + r"\.json")
+INTEROP_GUIDELINE = re.compile(rf"(?:{VERSION})\.json")
+INTEROP_ADDON = re.compile(rf"add-ons/{FAMILY}\.(?:{VERSION})\.json")
 POLICY = re.compile(r"policies/[^/]+\.yaml")
 
 # The only directories a governed path can live in ("" is the top level).
@@ -47,12 +54,14 @@ POLICY_SCHEMAS = {
     "policies/committee.yaml": "committee.schema.json",
     "policies/voting.yaml": "voting.schema.json",
     "policies/timeline.yaml": "timeline.schema.json",
+    "policies/eras.yaml": "eras.schema.json",
 }
 VALIDATION = "policies/validation.yaml"
 RULES = "policies/rules.yaml"
 COMMITTEE = "policies/committee.yaml"
 VOTING = "policies/voting.yaml"
 TIMELINE = "policies/timeline.yaml"
+ERAS = "policies/eras.yaml"
 
 
 def guideline_kind(path: str) -> str | None:
@@ -62,6 +71,11 @@ def guideline_kind(path: str) -> str | None:
     if GOVBOT_GUIDELINE.fullmatch(path) or INTEROP_GUIDELINE.fullmatch(path):
         return "guideline"
     return None
+
+
+def is_draft_version(version: str) -> bool:
+    """``next`` or a 2015A-style ``<year>.next``: a guideline not yet approved by its name."""
+    return version == "next" or version.endswith(".next")
 
 
 def is_policy(path: str) -> bool:

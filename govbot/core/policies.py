@@ -94,7 +94,7 @@ class Policies:
                 timeline = Timeline.from_data(load(layout.TIMELINE))
             except TimelineError as e:
                 problems.append(f"{layout.TIMELINE}: unusable: {e}")
-        validation, rules = load_policies(files)
+        validation, rules, _ = load_policies(files)
         return cls(
             Committee.from_data(load(layout.COMMITTEE)),
             VotingPolicy.from_data(load(layout.VOTING)),

@@ -228,6 +228,10 @@ class VoteRule:
     veto: frozenset[str] = frozenset()
     min_days_open: float = 0.0
     stale_on_change: bool = True
+    closes_after_days: float | None = None
+    """The vote's closing date, counted from its opening: then it is decided, met or not."""
+    business_days: bool = False
+    """min_days_open and closes_after_days count business days of the committee's calendar."""
 
     def describe_threshold(self) -> str:
         whom = "the committee" if self.of == "committee" else "binding votes cast"
@@ -393,6 +397,12 @@ def _rule(data: Any) -> VoteRule:
         veto=frozenset(_strs(d.get("veto"))),
         min_days_open=max(0.0, _num(d.get("min_days_open"), default.min_days_open)),
         stale_on_change=d.get("stale_on_change") is not False,  # the safe default
+        closes_after_days=(
+            max(0.0, _num(d.get("closes_after_days"), 0.0))
+            if d.get("closes_after_days") is not None
+            else None
+        ),
+        business_days=d.get("business_days") is True,
     )
 
 

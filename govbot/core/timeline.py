@@ -24,7 +24,7 @@ opens at S+3 is closed before S+3); an action no milestone names is free.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -131,6 +131,78 @@ class FlagRequests:
         return kind is not None and any(c.kind == kind and c.after for c in changes)
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Business days of the committee's zone: which weekdays are off, which dates are holidays.
+
+    Deadlines counted in business days (a vote's minimum time, its closing
+    date) skip them; the time of day is kept, in the zone's local time, so a
+    vote opened on Friday at 10:00 with one business day closes on Monday at
+    10:00, whatever DST did over the weekend.
+    """
+
+    timezone: str = "UTC"
+    weekend: frozenset[int] = frozenset({5, 6})  # date.weekday(): Saturday, Sunday
+    holidays: frozenset[date] = frozenset()
+
+    def is_business_day(self, day: date) -> bool:
+        return day.weekday() not in self.weekend and day not in self.holidays
+
+    def add_business_days(self, start: datetime, days: int) -> datetime:
+        """The instant ``days`` business days after ``start`` (0: ``start`` itself)."""
+        local = aware(start, "start").astimezone(zone(self.timezone))
+        if days < 0:
+            raise ValueError(f"{days} business days: count forward, 0 or more")
+        if len(self.weekend) >= 7:
+            raise ValueError("a calendar whose every weekday is off has no business days")
+        day, left = local.date(), days
+        while left:
+            day += timedelta(days=1)
+            if self.is_business_day(day):
+                left -= 1
+        moved = datetime.combine(day, local.time().replace(tzinfo=None), tzinfo=zone(self.timezone))
+        return moved.astimezone(UTC)
+
+    def business_days_between(self, start: datetime, end: datetime) -> int:
+        """Whole business days from ``start``'s local date to ``end``'s (how late is late)."""
+        tz = zone(self.timezone)
+        a, b = aware(start, "start").astimezone(tz).date(), aware(end, "end").astimezone(tz).date()
+        count, day = 0, a
+        while day < b:
+            day += timedelta(days=1)
+            count += self.is_business_day(day)
+        return count
+
+    @classmethod
+    def from_data(cls, data: Any, timezone: str) -> Calendar:
+        raw = data if isinstance(data, dict) else {}
+        weekend = raw.get("weekend", ["saturday", "sunday"])
+        try:
+            days = frozenset(WEEKDAYS.index(str(d).lower()) for d in weekend)
+        except ValueError as e:
+            raise TimelineError(
+                f"calendar.weekend: days are {', '.join(WEEKDAYS)}", ("calendar", "weekend")
+            ) from e
+        holidays = frozenset(
+            _date(d, ("calendar", "holidays", i)) for i, d in enumerate(raw.get("holidays") or [])
+        )
+        return cls(timezone, days, holidays)
+
+
+@dataclass(frozen=True)
+class FlagReminder:
+    """C3.3: a flag request whose acknowledgement is due, to remind the chairs of."""
+
+    key: str
+    opened_at: datetime
+    due_at: datetime
+    at: datetime
+    days_before: int
+
+
 @dataclass(frozen=True)
 class CycleStatus:
     now: datetime
@@ -220,6 +292,8 @@ class Timeline:
     """In time order, not overlapping: one ``next`` is worked on at a time."""
     flag_requests: FlagRequests = field(default_factory=FlagRequests)
     reminder_days: tuple[int, ...] = (3, 1)
+    calendar: Calendar = field(default_factory=Calendar)
+    """Business days of the committee's zone (``calendar`` in the policy)."""
 
     @classmethod
     def from_data(cls, data: Any) -> Timeline:
@@ -260,6 +334,7 @@ class Timeline:
             tuple(c for c, _ in cycles),
             FlagRequests(within, flag.get("label"), match.get("change_kind")),
             tuple(sorted({int(d) for d in days}, reverse=True)),
+            Calendar.from_data(data.get("calendar"), tz.key),
         )
 
     @property
@@ -298,6 +373,11 @@ class Timeline:
             return ok, f"{action} is {verb} {self.when(m, action)}"
         known = ", ".join(self.actions) or "none"
         return True, f"no milestone restricts {action} (actions the timeline names: {known})"
+
+    def opens(self, action: str, now: datetime) -> Milestone | None:
+        """The next milestone after ``now`` that allows ``action`` (None: none does)."""
+        now = aware(now, "now")
+        return next((m for m in self.milestones if m.at > now and action in m.allows), None)
 
     def status(self, now: datetime) -> CycleStatus:
         now = aware(now, "now")
@@ -342,10 +422,44 @@ class Timeline:
         now = aware(now, "now")
         limit = timedelta(days=self.flag_requests.within_days)
         out = []
-        for key, opened, acked in requests:
-            opened = aware(opened, f"opened_at of {key}")
-            if acked is not None and aware(acked, f"acknowledged_at of {key}") <= now:
-                continue
+        for key, opened in _unacknowledged(requests, now):
             if now > opened + limit:
                 out.append(Overdue(key, opened, opened + limit, now - opened - limit))
         return sorted(out, key=lambda o: (o.due_at, o.key))
+
+    def flag_reminders(
+        self,
+        requests: Iterable[tuple[str, datetime, datetime | None]],
+        now: datetime,
+        horizon_days: int,
+    ) -> list[FlagReminder]:
+        """C3.3 reminders to the chairs, falling in [now, now + horizon_days).
+
+        For each request not yet acknowledged (key, opened_at, acknowledged_at),
+        one reminder ``reminder_days`` ahead of its acknowledgement deadline
+        (opened + ``within_days``), at the same local time, and one at the
+        deadline itself. Pure: the clock calls it on each tick and posts what
+        it returns once each (keyed by request and ``days_before``).
+        """
+        now = aware(now, "now")
+        end, tz = now + timedelta(days=horizon_days), self.tz
+        limit = timedelta(days=self.flag_requests.within_days)
+        out = []
+        for key, opened in _unacknowledged(requests, now):
+            due = opened + limit
+            for days in (*self.reminder_days, 0):
+                at = (due.astimezone(tz) - timedelta(days=days)).astimezone(UTC)
+                if now <= at < end:
+                    out.append(FlagReminder(key, opened, due, at, days))
+        return sorted(out, key=lambda r: (r.at, r.key, -r.days_before))
+
+
+def _unacknowledged(
+    requests: Iterable[tuple[str, datetime, datetime | None]], now: datetime
+) -> Iterator[tuple[str, datetime]]:
+    """(key, opened_at in UTC) of the requests not acknowledged by ``now``; an
+    acknowledgement later than ``now`` does not count yet (replaying history)."""
+    for key, opened, acked in requests:
+        opened = aware(opened, f"opened_at of {key}")
+        if acked is None or aware(acked, f"acknowledged_at of {key}") > now:
+            yield key, opened

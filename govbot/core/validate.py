@@ -23,6 +23,7 @@ import jsonschema_rs
 
 from govbot.core import integrity, layout, policy_links
 from govbot.core.documents import parse_document
+from govbot.core.eras import GOVBOT_SCHEMA, Eras, SchemaEra, merge_patch
 from govbot.core.findings import Finding, Severity, sort_findings
 from govbot.core.layout import guideline_key, guideline_kind
 from govbot.core.yamlio import DEFAULT_MAX_BYTES, Parsed, parse_bytes
@@ -30,10 +31,13 @@ from govbot.core.yamlio import DEFAULT_MAX_BYTES, Parsed, parse_bytes
 GUIDELINE_SCHEMA = "guideline.schema.json"
 ADDON_SCHEMA = "add-on.schema.json"
 
-DEFAULT_SEVERITY = {"integrity.orphan-capability": Severity.NOTICE}
+DEFAULT_SEVERITY = {
+    "integrity.orphan-capability": Severity.NOTICE,
+    "integrity.test-id-empty": Severity.WARNING,
+}
 """Rules that inform rather than block, unless a policy says otherwise."""
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 """Bump when a check changes, so cached findings of the old checks are not reused."""
 
 
@@ -72,23 +76,59 @@ class ValidationPolicy:
 
 
 class SchemaSet:
-    """The bundled JSON Schemas, compiled once (jsonschema-rs, draft 2020-12)."""
+    """The bundled JSON Schemas, compiled once (jsonschema-rs, draft 2020-12).
 
-    def __init__(self, schemas: Mapping[str, dict[str, Any]]) -> None:
+    It also carries the default era table (``policies/eras.yaml`` of govbot's
+    bundled data), because what a schema allows depends on the interop schema
+    version a file declares: each version's merge patch is compiled into its
+    own validators the first time a file of that version is seen.
+    """
+
+    def __init__(self, schemas: Mapping[str, dict[str, Any]], eras: Eras | None = None) -> None:
         self.sources = dict(schemas)
-        registry = jsonschema_rs.Registry([(s["$id"], s) for s in schemas.values()])
-        self._validators = {
-            name: jsonschema_rs.validator_for(s, registry=registry) for name, s in schemas.items()
-        }
+        self.eras = eras or Eras()
+        self._validators = self._compile(self.sources)
+        self._era_validators: dict[str, dict[str, Any]] = {}
         self._vocabulary = sorted(set(_property_names(list(schemas.values()))))
         self._suggestions: dict[str, str] = {}
         self.fingerprint = hashlib.sha256(
-            json.dumps(self.sources, sort_keys=True).encode()
+            json.dumps([self.sources, self.eras.fingerprint], sort_keys=True).encode()
         ).hexdigest()
 
-    def issues(self, schema: str, data: Any) -> Iterator[integrity.Issue]:
+    @staticmethod
+    def _compile(sources: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+        registry = jsonschema_rs.Registry([(s["$id"], s) for s in sources.values()])
+        return {
+            name: jsonschema_rs.validator_for(s, registry=registry) for name, s in sources.items()
+        }
+
+    def _for_era(self, era: SchemaEra) -> dict[str, Any]:
+        """Validators with the era's patch applied to the guideline schema (add-ons follow)."""
+        if not era.schema_patch or GUIDELINE_SCHEMA not in self.sources:
+            return self._validators
+        if era.version not in self._era_validators:
+            base = self.sources[GUIDELINE_SCHEMA]
+            patched = merge_patch(base, era.schema_patch)
+            patched["$id"] = base["$id"].replace(
+                ".schema.json", f"-interop-{era.version}.schema.json"
+            )
+            sources = {GUIDELINE_SCHEMA: patched}
+            if ADDON_SCHEMA in self.sources:
+                addon = dict(self.sources[ADDON_SCHEMA])
+                addon["$id"] = addon["$id"].replace(
+                    ".schema.json", f"-interop-{era.version}.schema.json"
+                )
+                addon["$ref"] = patched["$id"]
+                sources[ADDON_SCHEMA] = addon
+            self._era_validators[era.version] = self._compile(sources)
+        return self._era_validators[era.version]
+
+    def issues(
+        self, schema: str, data: Any, era: SchemaEra = GOVBOT_SCHEMA
+    ) -> Iterator[integrity.Issue]:
+        validators = self._for_era(era) if schema in (GUIDELINE_SCHEMA, ADDON_SCHEMA) else {}
         try:
-            errors = list(self._validators[schema].iter_errors(data))
+            errors = list(validators.get(schema, self._validators[schema]).iter_errors(data))
         except ValueError:  # a mapping key that is not a string (e.g. unquoted 2020.06)
             yield from _non_string_keys(data, ())
             return
@@ -163,16 +203,27 @@ def blob_sha(raw: bytes) -> str:
     return h.hexdigest()
 
 
-def cache_key(path: str, raw: bytes, schemas: SchemaSet, policy: ValidationPolicy) -> str:
+def cache_key(
+    path: str, raw: bytes, schemas: SchemaSet, policy: ValidationPolicy, located: bool = True
+) -> str:
     material = "\0".join(
         [ENGINE_VERSION, path, blob_sha(raw), schemas.fingerprint, policy.fingerprint()]
+        + ([] if located else ["unlocated"])
     )
     return hashlib.sha256(material.encode()).hexdigest()
 
 
+def schema_era(data: Any, schemas: SchemaSet) -> SchemaEra:
+    """The vocabulary a guideline is judged by: that of the interop schema it declares."""
+    declared = data.get("interop_schema") if isinstance(data, dict) else None
+    return schemas.eras.schema(declared)
+
+
 def file_issues(path: str, data: Any, schema: str, schemas: SchemaSet) -> Iterator[integrity.Issue]:
-    yield from schemas.issues(schema, data)
-    if schema in (GUIDELINE_SCHEMA, ADDON_SCHEMA) and isinstance(data, dict):
+    guideline = schema in (GUIDELINE_SCHEMA, ADDON_SCHEMA)
+    era = schema_era(data, schemas) if guideline else GOVBOT_SCHEMA
+    yield from schemas.issues(schema, data, era)
+    if guideline and isinstance(data, dict):
         ident = data.get("id")
         if isinstance(ident, str) and ident != guideline_key(path):
             yield integrity.Issue(
@@ -181,25 +232,40 @@ def file_issues(path: str, data: Any, schema: str, schemas: SchemaSet) -> Iterat
                 f"id {ident!r} does not match the file name (expected {guideline_key(path)!r}); "
                 "a guideline's file is named after its id",
             )
-        yield from integrity.check_guideline(data)
+        yield from integrity.check_guideline(data, era)
 
 
 def validate_parsed(
-    parsed: Parsed, schema: str, schemas: SchemaSet, policy: ValidationPolicy
+    parsed: Parsed,
+    schema: str,
+    schemas: SchemaSet,
+    policy: ValidationPolicy,
+    *,
+    locate: bool = True,
 ) -> list[Finding]:
+    """The file's findings; ``locate=False`` leaves their line and column 0 for the caller
+    to locate only those it reports (locating means walking the file once more)."""
     if parsed.data is None and parsed.findings:
         return list(parsed.findings)
     data = parsed.data
-    frozen = isinstance(data, dict) and data.get("status") in policy.frozen_statuses
+    status = (
+        schema_era(data, schemas).status(data.get("status")) if isinstance(data, dict) else None
+    )
+    frozen = status in policy.frozen_statuses
     kept = []
+    for f in parsed.findings:  # defects the parser found in readable data (duplicate keys)
+        severity = policy.severity(f.rule, frozen)
+        if severity is not None:
+            kept.append(f.with_severity(severity))
+    found = []
     for issue in file_issues(parsed.name, data, schema, schemas):
         severity = policy.severity(issue.rule, frozen)
         if severity is not None:
-            kept.append((issue, severity))
-    marks = parsed.locate([issue.path for issue, _ in kept])
-    return [
+            found.append((issue, severity))
+    marks = parsed.locate([issue.path for issue, _ in found]) if locate else [(0, 0)] * len(found)
+    return kept + [
         Finding(parsed.name, issue.rule, issue.message, severity, line, column, issue.path)
-        for (issue, severity), (line, column) in zip(kept, marks, strict=True)
+        for (issue, severity), (line, column) in zip(found, marks, strict=True)
     ]
 
 
@@ -224,6 +290,7 @@ def validate_files(
     parse: Callable[[str, bytes, int], Parsed] = parse_document,
     *,
     whole: bool = True,
+    locate: bool = True,
 ) -> list[Finding]:
     """Validate every governed file of a repo snapshot (path -> bytes).
 
@@ -231,6 +298,7 @@ def validate_files(
     (callers judging a proposed change pass the *base* policy instead).
     ``whole=False`` says ``files`` is a part of a snapshot: the checks across
     files are left to the caller, since a missing file means nothing there.
+    ``locate=False``: see :func:`validate_parsed`.
     """
     if policy is None:
         policy, _ = policy_from_files(files)
@@ -239,11 +307,11 @@ def validate_files(
         schema = classify(path)
         if schema is None:
             continue
-        key = cache_key(path, raw, schemas, policy) if cache is not None else ""
+        key = cache_key(path, raw, schemas, policy, locate) if cache is not None else ""
         cached = cache.get(key) if cache is not None else None
         if cached is None:
             cached = validate_parsed(
-                parse(path, raw, policy.max_file_bytes), schema, schemas, policy
+                parse(path, raw, policy.max_file_bytes), schema, schemas, policy, locate=locate
             )
             if cache is not None:
                 cache.put(key, cached)

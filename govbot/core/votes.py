@@ -18,12 +18,14 @@ can still change their votes, "failed" is reported, never enforced, here.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from govbot.core.policy import Committee, Member, VoteRule
+from govbot.core.timeline import Calendar
 
 KINDS = ("vote", "withdraw", "hold", "unhold")
 
@@ -104,6 +106,7 @@ class Tally:
     holds: tuple[str, ...] = ()  # names of the members holding the review
     blocked_by: tuple[str, ...] = ()
     ignored: tuple[Ignored, ...] = ()
+    closes_at: datetime | None = None  # the rule's closing date, if it has one (UTC)
 
 
 def tally(
@@ -116,6 +119,7 @@ def tally(
     committee_at: datetime | None = None,
     forge: str | None = None,
     same_content: frozenset[str] = frozenset(),
+    calendar: Calendar | None = None,
 ) -> Tally:
     """The state of one review under ``rule`` (see the module docstring).
 
@@ -125,6 +129,9 @@ def tally(
     ``same_content`` lists other revisions whose governed content is the
     head's: a vote cast on one of them is not stale, since only a change of
     content makes a vote stale, not a new commit id.
+    ``calendar`` (the timeline's) counts the rule's days in business days when
+    the rule says so; without one, days are calendar days. Once the rule's
+    closing date has passed, a vote that has not met the rule has failed.
     """
     _aware(now, "now")
     _aware(opened_at, "opened_at")
@@ -225,13 +232,19 @@ def tally(
         and max(more_yes, more_quorum) <= len(missing)
         and all(n <= missing_roles[r] for r, n in approvals)
     )
-    decision_from = opened_at.astimezone(UTC) + timedelta(days=rule.min_days_open)
+    decision_from = deadline(opened_at, rule.min_days_open, rule, calendar)
+    closes_at = (
+        deadline(opened_at, rule.closes_after_days, rule, calendar)
+        if rule.closes_after_days is not None
+        else None
+    )
     early = now < decision_from
+    closed = closes_at is not None and now >= closes_at and not early
     if holds:
         state = "held"
     elif blocked_by:
         state = "blocked"
-    elif early or (not met and reachable):
+    elif early or (not met and reachable and not closed):
         state = "pending"
     else:
         state = "passed" if met else "failed"
@@ -249,6 +262,8 @@ def tally(
         text = f"Pending: still needs {_needs(needed, rule)}; {so_far}."
     elif state == "passed":
         text = f"Passed: {votes}; {rule.describe_threshold()} reached, quorum and approvals met."
+    elif closed and reachable and closes_at is not None:
+        text = f"Failed: the vote closed {_fmt(closes_at, UTC)} still needing {_needs(needed, rule)}; {votes}."
     else:
         who = f"even if the {len(missing)} members who have not voted voted +1, it"
         text = f"Failed: {who if missing else 'everyone has voted and it'} would still need {_needs(needed, rule)}; {so_far}."
@@ -265,7 +280,18 @@ def tally(
         holds=tuple(sorted(name for _, name in holds)),  # only members hold
         blocked_by=tuple(sorted(blocked_by)),
         ignored=tuple(ignored),
+        closes_at=closes_at,
     )
+
+
+def deadline(
+    opened_at: datetime, days: float, rule: VoteRule, calendar: Calendar | None
+) -> datetime:
+    """``days`` after ``opened_at``: business days of ``calendar`` when the rule counts them
+    so (whole days, rounded up), else calendar days (UTC, fractions allowed)."""
+    if rule.business_days and calendar is not None:
+        return calendar.add_business_days(opened_at, math.ceil(days))
+    return opened_at.astimezone(UTC) + timedelta(days=days)
 
 
 def render_markdown(outcome: Tally, committee: Committee) -> str:

@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
+from govbot.core.eras import ERAS_FILE, Eras
 from govbot.core.validate import SchemaSet
+from govbot.core.yamlio import parse_bytes
 
 _PACKAGE = Path(__file__).resolve().parents[1]  # govbot/
 
@@ -30,12 +32,22 @@ def schemas_dir() -> Path:
 
 
 @cache
+def eras() -> Eras:
+    """The era table repos without their own ``policies/eras.yaml`` are judged by."""
+    path = root() / ERAS_FILE
+    return (
+        Eras.from_data(parse_bytes(ERAS_FILE, path.read_bytes()).data) if path.is_file() else Eras()
+    )
+
+
+@cache
 def schema_set() -> SchemaSet:
     return SchemaSet(
         {
             p.name: json.loads(p.read_text(encoding="utf-8"))
             for p in sorted(schemas_dir().glob("*.json"))
-        }
+        },
+        eras(),
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 from govbot.core.findings import Finding, Severity
@@ -222,6 +223,23 @@ def read_snapshot(repo: Path, rev: str) -> Snapshot:
         return read_git(repo, rev)
     except SnapshotError as e:
         raise SnapshotError(f"{e} (and {rev!r} is not a directory either)") from e
+
+
+def commit_time(repo: Path, rev: str) -> datetime | None:
+    """When ``rev`` was committed (committer date), or None if it is not a commit of ``repo``.
+
+    A change is judged by the process in force when it was made; a directory
+    snapshot has no such date.
+    """
+    if not rev or rev.startswith("-") or Path(rev).is_dir() or not repo.is_dir():
+        return None
+    proc = _git(repo, "log", "-1", "--format=%ct", f"{rev}^{{commit}}", "--")
+    try:
+        return (
+            datetime.fromtimestamp(int(proc.stdout.strip()), UTC) if proc.returncode == 0 else None
+        )
+    except ValueError:
+        return None
 
 
 def read_tag(repo: Path, tag: str) -> tuple[str, str] | None:

@@ -73,7 +73,8 @@ def on_revision(
         summary = f"govbot could not read the change: {e}"
         post(ctx, event, base_rev, "neutral", "Revisions not available", summary, [], effects)
         return
-    result = check(base, head, ctx.schemas, ctx.cache, policy_files)
+    # judged by the process in force when the revision was pushed (the era's paragraphs)
+    result = check(base, head, ctx.schemas, ctx.cache, policy_files, when=at)
     try:
         vote_class: str | None = (
             Policies.load(policy_files, ctx.schemas)
@@ -97,7 +98,7 @@ def on_revision(
         base_rev,
         "failure" if result.errors else "success",
         f"{result.errors} error(s), {warnings} warning(s)",
-        report.check_markdown(result.findings, result.changes),
+        report.check_markdown(result.findings, result.changes, result.era, result.scores),
         result.findings,
         effects,
         vote_class=vote_class,

@@ -389,6 +389,7 @@ def evaluate(
         head_sha,
         forge=forge,
         same_content=same_content,
+        calendar=policies.timeline.calendar if policies.timeline is not None else None,
     )
     return vote_class, outcome
 
