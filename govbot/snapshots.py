@@ -19,16 +19,23 @@ import stat
 import subprocess
 from pathlib import Path
 
+from govbot.core import products
+
 # Both layouts: govbot's own YAML, and openstack/interop's top-level JSON
 # (govbot must also check the history of the real interop repo).
 GOVERNED: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?:guidelines|guidelines/add-ons|policies)/[^/]+\.yaml"),
     re.compile(r"(?:\d{4}\.\d{2}|next)\.json"),
     re.compile(r"add-ons/[a-z][a-z0-9_-]*\.(?:\d{4}\.\d{2}|next)\.json"),
+    products.PRODUCT_FILE,  # products/<vendor>/<product>.yaml
+    products.RESULTS_FILE,  # and the results beside them, at any depth under the vendor
 )
 
-# The only directories a governed path can live in ("" is the top level).
+# The only directories a governed path can live in ("" is the top level),
+# besides the products tree (PRODUCTS_DIR), which is read recursively.
 GOVERNED_DIRS = ("", "add-ons", "guidelines", "guidelines/add-ons", "policies")
+
+PRODUCTS_DIR = "products"
 
 # Regular files only: 120000 (symlink) and 160000 (submodule) are skipped.
 _FILE_MODES = (b"100644", b"100755")
@@ -60,6 +67,21 @@ def read_directory(root: Path) -> dict[str, bytes]:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             if is_governed(rel) and entry.is_file(follow_symlinks=False):
                 files[rel] = _read_no_follow(entry.path, rel)
+    if _real_dir(root, PRODUCTS_DIR):
+        files.update(_read_products(root))
+    return files
+
+
+def _read_products(root: Path) -> dict[str, bytes]:
+    """Product files and their results under products/, never following a symlink."""
+    files: dict[str, bytes] = {}
+    for directory, dirs, names in os.walk(root / PRODUCTS_DIR, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(directory, d)))
+        rel_dir = Path(directory).relative_to(root).as_posix()
+        for name in sorted(names):
+            rel, path = f"{rel_dir}/{name}", os.path.join(directory, name)
+            if is_governed(rel) and not os.path.islink(path) and os.path.isfile(path):
+                files[rel] = _read_no_follow(path, rel)
     return files
 
 

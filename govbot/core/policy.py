@@ -183,6 +183,11 @@ class VoteRule:
     min_days_open: float = 0.0
     stale_on_change: bool = True
 
+    @classmethod
+    def from_data(cls, data: Any) -> VoteRule:
+        """One rule as voting.yaml writes it (also the approval rule of certification.yaml)."""
+        return _rule(data)
+
     def describe_threshold(self) -> str:
         whom = "the committee" if self.of == "committee" else "binding votes cast"
         return f"{'more than' if self.strict else 'at least'} {self.ratio} of {whom}"

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import jsonschema_rs
 
-from govbot.core import integrity, policy_links
+from govbot.core import certification, integrity, policy_links, products
 from govbot.core.documents import guideline_key, guideline_kind, parse_document
 from govbot.core.findings import Finding, Severity, sort_findings
 from govbot.core.yamlio import DEFAULT_MAX_BYTES, Parsed, parse_bytes
@@ -34,6 +34,7 @@ POLICY_SCHEMAS = {
     "policies/committee.yaml": "committee.schema.json",
     "policies/voting.yaml": "voting.schema.json",
     "policies/timeline.yaml": "timeline.schema.json",
+    certification.PATH: certification.SCHEMA,
 }
 POLICY_FILE = "policies/validation.yaml"
 
@@ -160,6 +161,8 @@ def classify(path: str) -> str | None:
         return ADDON_SCHEMA
     if kind == "guideline":
         return GUIDELINE_SCHEMA
+    if products.is_product(path):
+        return products.SCHEMA
     return None
 
 
@@ -189,6 +192,10 @@ def file_issues(path: str, data: Any, schema: str, schemas: SchemaSet) -> Iterat
                 "a guideline's file is named after its id",
             )
         yield from integrity.check_guideline(data)
+    elif schema == products.SCHEMA:
+        yield from products.issues(path, data)
+    elif schema == certification.SCHEMA:
+        yield from certification.issues(data)
 
 
 def validate_parsed(
@@ -257,7 +264,21 @@ def validate_files(
         findings.extend(cached)
     if whole:  # across files: what one policy names, another must define (cheap: not cached)
         findings.extend(policy_links.check(files, policy.severity(policy_links.RULE, False)))
+        findings.extend(_product_links(files, policy))
     return sort_findings(findings)
+
+
+def _product_links(files: Mapping[str, bytes], policy: ValidationPolicy) -> list[Finding]:
+    """Each product's results file and guideline exist (only when the snapshot has products)."""
+    if not any(products.is_product(p) for p in files):
+        return []
+    keys = {guideline_key(p) for p in files if guideline_kind(p)}
+    out = []
+    for f in products.links(files, keys):
+        severity = policy.severity(f.rule, False)
+        if severity is not None:
+            out.append(f.with_severity(severity))
+    return out
 
 
 def governed(paths: Iterable[str]) -> list[str]:
