@@ -259,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_timeline(sub)
     add_site(sub)
     add_release(sub)
+    __import__("govbot.certify_cli").certify_cli.add_command(sub)
 
     b = sub.add_parser("bench", help="measure govbot against a baseline, in one run")
     b.add_argument("what", choices=["validate", "check", "webhooks", "tally"])
