@@ -169,9 +169,8 @@ def parse_results(
 
 
 def _retag(f: Finding) -> Finding:
-    return Finding(
-        f.file, f.rule.replace("yaml.", "results."), f.message, f.severity, f.line, f.column
-    )
+    rule = f"results.{f.rule.removeprefix('yaml.')}"  # results.encoding, results.json.syntax
+    return Finding(f.file, rule, f.message, f.severity, f.line, f.column)
 
 
 def _empty(name: str, found: ParsedResults) -> ParsedResults:

@@ -94,7 +94,9 @@ def verify_product(
     out = ProductVerdict(path, product)
     locator = Locator(path, parsed.locate)
     for claim in product.claims:
-        ((line, column),) = parsed.locate([("programs", claim.index)])
+        at_guideline, at_results = parsed.locate(
+            [("programs", claim.index, "guideline"), ("programs", claim.index, "results")]
+        )
         req = guidelines.requirements(claim.guideline, claim.program)
         if isinstance(req, str):
             out.findings.append(
@@ -102,7 +104,7 @@ def verify_product(
                     path,
                     "product.unknown-guideline",
                     req,
-                    (line, column),
+                    at_guideline,
                     ("programs", claim.index),
                 )
             )
@@ -114,7 +116,7 @@ def verify_product(
                     path,
                     "product.missing-results",
                     f"results file {claim.results} is not in the repository",
-                    (line, column),
+                    at_results,
                     ("programs", claim.index, "results"),
                 )
             )
