@@ -250,6 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--no-cache", action="store_true", help="ignore the findings cache")
         c.set_defaults(func=func)
 
+    from govbot.certify_cli import add_command as add_certify
+    from govbot.products_cli import add_command as add_products
     from govbot.release_cli import add_command as add_release
     from govbot.service.cli_args import add_commands
     from govbot.site_cli import add_command as add_site
@@ -259,7 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_timeline(sub)
     add_site(sub)
     add_release(sub)
-    __import__("govbot.certify_cli").certify_cli.add_command(sub)
+    add_certify(sub)
+    add_products(sub)
 
     b = sub.add_parser("bench", help="measure govbot against a baseline, in one run")
     b.add_argument("what", choices=["validate", "check", "webhooks", "tally"])

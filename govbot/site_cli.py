@@ -14,8 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from govbot.certify_cli import CertifyError, parse_day
 from govbot.cli import default_repo
-from govbot.core import site
+from govbot.core import products, registry, site
+from govbot.registry_io import approval_dates
 from govbot.snapshots import SnapshotError, read_directory
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -34,6 +36,9 @@ def add_command(sub: Any) -> None:
         "--repo", help="governance repo (default: . if it is one, else the bundled data)"
     )
     b.add_argument("--force", action="store_true", help="write into OUT even if it is not empty")
+    b.add_argument(
+        "--at", help="certified products: judge current/expired on YYYY-MM-DD (default: today)"
+    )
     b.set_defaults(func=cmd_build)
 
 
@@ -55,9 +60,14 @@ def write_site(out: Path, files: dict[str, bytes], force: bool = False) -> None:
 def cmd_build(args: argparse.Namespace) -> int:
     repo = Path(args.repo) if args.repo else default_repo()
     try:
-        files, unreadable = site.build_site(read_directory(repo))
+        snapshot = read_directory(repo)
+        certified = None
+        if any(products.is_product(p) for p in snapshot):  # approved = on this branch
+            dates = approval_dates(repo, "HEAD", snapshot)
+            certified = registry.build(snapshot, parse_day(args.at), dates)
+        files, unreadable = site.build_site(snapshot, certified)
         write_site(Path(args.out), files, args.force)
-    except (SiteError, SnapshotError) as e:
+    except (SiteError, SnapshotError, CertifyError) as e:
         print(f"govbot: {e}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as e:

@@ -209,3 +209,38 @@ def read_tag(repo: Path, tag: str) -> tuple[str, str] | None:
         return None
     message = _git(repo, "for-each-ref", "--format=%(contents)", ref)
     return commit.stdout.decode().strip(), message.stdout.decode("utf-8", "replace")
+
+
+def first_parent_log(repo: Path, rev: str, under: str) -> list[tuple[str, list[str]]]:
+    """(committer date ISO 8601, changed paths) of each first-parent commit touching ``under``.
+
+    Newest first. On a governed branch each first-parent commit is a merge
+    (or a direct push), so its date is when a change was accepted there.
+    Empty when ``repo`` is not a Git repository or ``rev`` names no commit.
+    """
+    if not rev or rev.startswith("-"):
+        raise SnapshotError(
+            f"invalid revision {rev!r}: must be a non-empty name not starting with '-'"
+        )
+    proc = _git(
+        repo,
+        "log",
+        "--first-parent",
+        "-m",
+        "--no-renames",
+        "-z",
+        "--format=%x01%cI",
+        "--name-only",
+        rev,
+        "--",
+        under,
+    )
+    if proc.returncode != 0:
+        return []
+    out: list[tuple[str, list[str]]] = []
+    for record in proc.stdout.decode("utf-8", "surrogateescape").split("\x01")[1:]:
+        head, _, names = record.partition("\n")
+        out.append(
+            (head.strip("\0\n"), [n.strip("\n") for n in names.split("\0") if n.strip("\n")])
+        )
+    return out
