@@ -251,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
         c.set_defaults(func=func)
 
     from govbot.certify_cli import add_command as add_certify
+    from govbot.impact_cli import add_command as add_impact
     from govbot.products_cli import add_command as add_products
     from govbot.release_cli import add_command as add_release
     from govbot.service.cli_args import add_commands
@@ -263,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_release(sub)
     add_certify(sub)
     add_products(sub)
+    add_impact(sub)
 
     b = sub.add_parser("bench", help="measure govbot against a baseline, in one run")
     b.add_argument("what", choices=["validate", "check", "webhooks", "tally"])
