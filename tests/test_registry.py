@@ -339,3 +339,13 @@ def test_impact_cli_on_git_revisions(
     doc = json.loads(capsys.readouterr().out)
     assert doc["would_stop_qualifying"][0]["newly_failing"][0]["capability"] == "volumes-v3-upload"
     assert cli.main(["impact", "--repo", str(repo), "--base", "nope", "--head", "main"]) == 2
+
+
+def test_certify_bench_runs_small(capsys: pytest.CaptureFixture[str]) -> None:
+    """The benchmark's own sanity: it runs and prints both figures beside their baselines."""
+    from bench import certify as bench_certify
+
+    assert bench_certify.main(["--repeat", "1", "--tests", "400", "--products", "12"]) == 0
+    out = capsys.readouterr().out
+    assert "bare parse (python-subunit" in out and "govbot verify" in out
+    assert "over 12 certified products" in out and "12 scored" in out

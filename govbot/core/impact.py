@@ -23,10 +23,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from govbot.core.certify import MISSING, Requirements, score
+from govbot.core.certify import MISSING, CapabilityResult, Requirements, score
 from govbot.core.check import Side
 from govbot.core.mustpass import UnknownTarget
 from govbot.core.registry import CURRENT, Certified
+from govbot.core.results import TestResults
 from govbot.core.rules import FROZEN, split_key
 
 RULE = "2017A.C5.1"
@@ -123,6 +124,7 @@ def impact(
         targets = concerned(key, head, entries, new=key not in base.paths)
         report.guidelines.append(key)
         compiled: dict[str, tuple[Requirements | None, Requirements | None]] = {}
+        kept: dict[str, list[tuple[CapabilityResult, ...]]] = {}
         for e in targets:
             if e.program not in compiled:
                 before_key = key if key in base.paths else _draft_of(key, base)
@@ -134,8 +136,9 @@ def impact(
             if new is None:
                 continue
             waived = frozenset(e.waived)
-            after_caps = score(new, e.results, waived)
             before_caps = score(old, e.results, waived) if old is not None else None
+            after_caps = _rescore(old, new, before_caps, e.results, waived)
+            kept.setdefault(e.program, []).append(after_caps)
             before = _required_ok(before_caps) if before_caps is not None else True
             after = _required_ok(after_caps)
             report.scored += 1
@@ -158,8 +161,46 @@ def impact(
                 report.failing.append(item)
         for program, (_, new) in sorted(compiled.items()):
             if new is not None:
-                report.usage.extend(usage(new, [e for e in targets if e.program == program]))
+                report.usage.extend(_usage(new, kept.get(program, [])))
     return report
+
+
+def _rescore(
+    old: Requirements | None,
+    new: Requirements,
+    before: tuple[CapabilityResult, ...] | None,
+    results: TestResults,
+    waived: frozenset[str],
+) -> tuple[CapabilityResult, ...]:
+    """The head's scores, reusing the base's for every capability the change left alone.
+
+    A capability with the same definition (tests, aliases, ids, flags) and the
+    same status scores the same, so a one-capability change costs one
+    capability per product, not the whole guideline.
+    """
+    if old is None or before is None:
+        return score(new, results, waived)
+    same = {spec.name: spec for spec in old.capabilities}
+    reused = {c.name: c for c in before}
+    changed = tuple(c for c in new.capabilities if same.get(c.name) != c)
+    fresh = {
+        c.name: c
+        for c in score(
+            Requirements(new.guideline, new.target, changed, new.releases, new.designated),
+            results,
+            waived,
+        )
+    }
+    return tuple(fresh.get(c.name) or reused[c.name] for c in new.capabilities)
+
+
+def _usage(req: Requirements, scored: list[tuple[CapabilityResult, ...]]) -> list[Usage]:
+    counts = {c.name: 0 for c in req.capabilities if c.status == "advisory"}
+    for caps in scored:
+        for c in caps:
+            if c.name in counts and c.passed:
+                counts[c.name] += 1
+    return [Usage(req.guideline, req.target, n, k, len(scored)) for n, k in counts.items()]
 
 
 def _draft_of(key: str, base: Side) -> str | None:

@@ -28,6 +28,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any
 
 import subunit
@@ -60,8 +61,12 @@ def normal_id(value: str) -> str | None:
     return f"{hexes[:8]}-{hexes[8:12]}-{hexes[12:16]}-{hexes[16:20]}-{hexes[20:]}"
 
 
+@lru_cache(maxsize=1 << 16)
 def split_test_id(test_id: str) -> tuple[str, str | None] | None:
-    """``name[id-…,smoke]`` -> (name, normalised id or None); None if it is not a test id."""
+    """``name[id-…,smoke]`` -> (name, normalised id or None); None if it is not a test id.
+
+    Cached: the same test ids recur in every product's results.
+    """
     m = TEST_ID.fullmatch(test_id)
     if m is None:
         return None
@@ -91,7 +96,7 @@ class TestResults:
     cpid: str | None = None
     duration_seconds: int | None = None
 
-    @property
+    @cached_property
     def passed_ids(self) -> frozenset[str]:
         return frozenset(i for i in self.passed.values() if i)
 
