@@ -61,7 +61,9 @@ def stream(size: int) -> bytes:
     rng = random.Random(2020)
     while len(tests) < size:
         n = len(tests)
-        tests.append(f"tempest.api.other.test_more.MoreTest.test_{n}[id-{rng.getrandbits(128):032x}]")
+        tests.append(
+            f"tempest.api.other.test_more.MoreTest.test_{n}[id-{rng.getrandbits(128):032x}]"
+        )
     buf = io.BytesIO()
     out = subunit.StreamResultToBytes(buf)
     ts = 1593604800.0
@@ -99,9 +101,13 @@ def bench_verify(repeat: int, size: int) -> None:
 
     verdict = full()
     t_bare, t_full = best(bare, repeat), best(full, repeat)
-    print(f"verify: {size:,}-test subunit v2 stream ({len(raw) / 1e6:.2f} MB) against 2020.06 platform")
+    print(
+        f"verify: {size:,}-test subunit v2 stream ({len(raw) / 1e6:.2f} MB) against 2020.06 platform"
+    )
     print(f"  bare parse (python-subunit, no-op result)   {t_bare * 1000:8.1f} ms")
-    print(f"  govbot verify (parse + guideline + verdict) {t_full * 1000:8.1f} ms   target < 200 ms")
+    print(
+        f"  govbot verify (parse + guideline + verdict) {t_full * 1000:8.1f} ms   target < 200 ms"
+    )
     print(f"  ratio verify / bare parse                   {t_full / t_bare:8.2f}x")
     print(f"  verdict: qualifies={verdict.qualifies}, {len(verdict.findings)} finding(s)")  # type: ignore[attr-defined]
 
@@ -162,7 +168,9 @@ def bench_impact(repeat: int, n: int) -> None:
     t_bare, t_full = best(bare, repeat), best(full, repeat)
     print(f"impact: one capability made required in next, over {n} certified products")
     print(f"  bare parse (both next.yaml + {n} JSON records) {t_bare * 1000:8.1f} ms")
-    print(f"  govbot impact (parse + score both versions)   {t_full * 1000:8.1f} ms   target < 1000 ms")
+    print(
+        f"  govbot impact (parse + score both versions)   {t_full * 1000:8.1f} ms   target < 1000 ms"
+    )
     print(f"  ratio impact / bare parse                     {t_full / t_bare:8.2f}x")
     print(
         f"  {report.scored} scored, {len(report.stop)} would stop qualifying, "
