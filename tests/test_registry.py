@@ -349,3 +349,28 @@ def test_certify_bench_runs_small(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "bare parse (python-subunit" in out and "govbot verify" in out
     assert "over 12 certified products" in out and "12 scored" in out
+
+
+def test_impact_fast_path_agrees_with_score(bundled_files: dict[str, bytes]) -> None:
+    """impact.passes (booleans, early exit) decides each capability exactly as certify.score."""
+    from govbot.core.certify import requirements, score
+    from govbot.core.results import parse_results
+
+    data = read_directory(bundled.root())
+    from govbot.core.check import Side
+
+    side = Side(data)
+    for key, target in (("2020.06", "platform"), ("next", "compute"), ("2016.08", "platform")):
+        g = side.data(key)
+        assert g is not None
+        req = requirements(key, g, target)
+        for name in (
+            "platform-2020.06-pass.subunit",
+            "platform-2020.06-failures.txt",
+            "platform-2018.11-pass.txt",
+        ):
+            results = parse_results(name, (FIXTURES / name).read_bytes()).results
+            assert results is not None
+            waived = frozenset({req.capabilities[0].tests[0].name})
+            expected = {c.name: c.passed for c in score(req, results, waived)}
+            assert impact.passes(req, results, waived) == expected

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from govbot.core.certify import MISSING, CapabilityResult, Requirements, score
+from govbot.core.certify import MISSING, Requirements, score
 from govbot.core.check import Side
 from govbot.core.mustpass import UnknownTarget
 from govbot.core.registry import CURRENT, Certified
@@ -73,10 +73,6 @@ class ImpactReport:
     usage: list[Usage] = field(default_factory=list)
 
 
-def _required_ok(caps: Sequence[Any]) -> bool:
-    return all(c.passed for c in caps if c.status == "required")
-
-
 def _compile(side: Side, key: str, program: str) -> Requirements | None:
     from govbot.core.certify import requirements
 
@@ -123,83 +119,100 @@ def impact(
     for key in changed:
         targets = concerned(key, head, entries, new=key not in base.paths)
         report.guidelines.append(key)
-        compiled: dict[str, tuple[Requirements | None, Requirements | None]] = {}
-        kept: dict[str, list[tuple[CapabilityResult, ...]]] = {}
+        plans: dict[str, _Plan | None] = {}
+        passing: dict[str, list[dict[str, bool]]] = {}
         for e in targets:
-            if e.program not in compiled:
+            if e.program not in plans:
                 before_key = key if key in base.paths else _draft_of(key, base)
-                compiled[e.program] = (
-                    _compile(base, before_key, e.program) if before_key else None,
-                    _compile(head, key, e.program),
-                )
-            old, new = compiled[e.program]
-            if new is None:
+                old = _compile(base, before_key, e.program) if before_key else None
+                new = _compile(head, key, e.program)
+                plans[e.program] = _Plan.of(old, new) if new is not None else None
+            plan = plans[e.program]
+            if plan is None:
                 continue
-            waived = frozenset(e.waived)
-            before_caps = score(old, e.results, waived) if old is not None else None
-            after_caps = _rescore(old, new, before_caps, e.results, waived)
-            kept.setdefault(e.program, []).append(after_caps)
-            before = _required_ok(before_caps) if before_caps is not None else True
-            after = _required_ok(after_caps)
+            item, after = plan.judge(e, key)
+            passing.setdefault(e.program, []).append(after)
             report.scored += 1
-            was_missing = (
-                {c.name for c in before_caps if c.status == "required" and not c.passed}
-                if before_caps is not None
-                else set()
-            )
-            lost = tuple(
-                (c.name, tuple(o.test.name for o in c.of(MISSING)))
-                for c in after_caps
-                if c.status == "required" and not c.passed and c.name not in was_missing
-            )
-            item = ProductImpact(e.product, e.program, e.guideline, key, before, after, lost)
-            if before and not after:
+            if item.before and not item.after:
                 report.stop.append(item)
-            elif after and not before:
+            elif item.after and not item.before:
                 report.start.append(item)
-            elif not after:
+            elif not item.after:
                 report.failing.append(item)
-        for program, (_, new) in sorted(compiled.items()):
-            if new is not None:
-                report.usage.extend(_usage(new, kept.get(program, [])))
+        for program, plan in sorted(plans.items()):
+            if plan is not None:
+                report.usage.extend(_usage(plan.new, passing.get(program, [])))
     return report
 
 
-def _rescore(
-    old: Requirements | None,
-    new: Requirements,
-    before: tuple[CapabilityResult, ...] | None,
-    results: TestResults,
-    waived: frozenset[str],
-) -> tuple[CapabilityResult, ...]:
-    """The head's scores, reusing the base's for every capability the change left alone.
+def passes(req: Requirements, results: TestResults, waived: frozenset[str]) -> dict[str, bool]:
+    """Capability -> passed, as :func:`score` decides it, without building the outcomes."""
+    passed, ids = results.passed, results.passed_ids
+    out = {}
+    for cap in req.capabilities:
+        ok = True
+        for t in cap.tests:
+            if t.flagged or t.name in passed or t.name in waived:
+                continue
+            if (t.ident is not None and t.ident in ids) or any(a in passed for a in t.aliases):
+                continue
+            ok = False
+            break
+        out[cap.name] = ok
+    return out
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One guideline change for one program: what to score on each product.
 
     A capability with the same definition (tests, aliases, ids, flags) and the
-    same status scores the same, so a one-capability change costs one
-    capability per product, not the whole guideline.
+    same status scores the same on both versions, so each product is scored
+    once on the base (booleans only) and only the changed capabilities are
+    scored on the head: a one-capability change costs one capability.
     """
-    if old is None or before is None:
-        return score(new, results, waived)
-    same = {spec.name: spec for spec in old.capabilities}
-    reused = {c.name: c for c in before}
-    changed = tuple(c for c in new.capabilities if same.get(c.name) != c)
-    fresh = {
-        c.name: c
-        for c in score(
-            Requirements(new.guideline, new.target, changed, new.releases, new.designated),
-            results,
-            waived,
+
+    old: Requirements | None
+    new: Requirements
+    changed: Requirements
+
+    @classmethod
+    def of(cls, old: Requirements | None, new: Requirements) -> _Plan:
+        same = {spec.name: spec for spec in old.capabilities} if old is not None else {}
+        changed = tuple(c for c in new.capabilities if old is None or same.get(c.name) != c)
+        return cls(old, new, replace(new, capabilities=changed))
+
+    def judge(self, e: Certified, key: str) -> tuple[ProductImpact, dict[str, bool]]:
+        waived = frozenset(e.waived)
+        before_ok = passes(self.old, e.results, waived) if self.old is not None else None
+        fresh = score(self.changed, e.results, waived)
+        after_ok = (
+            {c.name: before_ok.get(c.name, False) for c in self.new.capabilities}
+            if (before_ok is not None)
+            else {}
         )
-    }
-    return tuple(fresh.get(c.name) or reused[c.name] for c in new.capabilities)
+        after_ok.update({c.name: c.passed for c in fresh})
+        old_required = (
+            [c.name for c in self.old.capabilities if c.status == "required"]
+            if (self.old is not None)
+            else []
+        )
+        was_missing = {n for n in old_required if before_ok is not None and not before_ok[n]}
+        before = before_ok is None or not was_missing
+        after = all(after_ok[c.name] for c in self.new.capabilities if c.status == "required")
+        lost = tuple(
+            (c.name, tuple(o.test.name for o in c.of(MISSING)))
+            for c in fresh
+            if c.status == "required" and not c.passed and c.name not in was_missing
+        )
+        return ProductImpact(e.product, e.program, e.guideline, key, before, after, lost), after_ok
 
 
-def _usage(req: Requirements, scored: list[tuple[CapabilityResult, ...]]) -> list[Usage]:
+def _usage(req: Requirements, scored: list[dict[str, bool]]) -> list[Usage]:
     counts = {c.name: 0 for c in req.capabilities if c.status == "advisory"}
-    for caps in scored:
-        for c in caps:
-            if c.name in counts and c.passed:
-                counts[c.name] += 1
+    for ok in scored:
+        for name in counts:
+            counts[name] += ok.get(name, False)
     return [Usage(req.guideline, req.target, n, k, len(scored)) for n, k in counts.items()]
 
 
@@ -214,15 +227,7 @@ def _draft_of(key: str, base: Side) -> str | None:
 
 def usage(req: Requirements, entries: Sequence[Certified]) -> list[Usage]:
     """C5: for each advisory capability of ``req``, how many of ``entries`` pass it."""
-    advisory = [c for c in req.capabilities if c.status == "advisory"]
-    if not advisory:
-        return []
-    only = Requirements(req.guideline, req.target, tuple(advisory), req.releases, req.designated)
-    counts = dict.fromkeys((c.name for c in advisory), 0)
-    for e in entries:
-        for c in score(only, e.results, frozenset(e.waived)):
-            counts[c.name] += c.passed
-    return [Usage(req.guideline, req.target, n, k, len(entries)) for n, k in counts.items()]
+    return _usage(req, [passes(req, e.results, frozenset(e.waived)) for e in entries])
 
 
 # -- reports ----------------------------------------------------------------------------
