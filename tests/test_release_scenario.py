@@ -102,6 +102,7 @@ def test_a_release_on_gerrit_from_request_to_tag(
         (int(n), c) for (p, n), c in gerrit.changes.items() if c.get("topic") == "release/2021.01"
     ]
     head = change["current"]
+    # every governed file, products/ (nested per vendor) included, through gitiles
     assert gerrit.forge().read_files(PROJECT, head) == prepared_files()
     again = T0 + timedelta(minutes=1)
     bot.gerrit(gerrit_comment("chair-bob", 5, "d" * 40, again, REQUEST))  # asked twice: one change

@@ -16,6 +16,7 @@ from govbot import __version__
 from govbot.cli import (
     bench,
     bot,
+    certify,
     check,
     decisions,
     inbox,
@@ -27,7 +28,7 @@ from govbot.cli import (
 )
 from govbot.cli.common import EXIT_OK, EXIT_USAGE, user_message
 
-GROUPS = (validate, check, timeline, votes, decisions, site, release, bot, inbox, bench)
+GROUPS = (validate, check, timeline, votes, decisions, certify, site, release, bot, inbox, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,9 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from govbot.cli.certify import parse_day
 from govbot.cli.common import EXIT_OK, CliError, repo_arg
-from govbot.core import site
+from govbot.core import products, registry, site
 from govbot.repo.files import NOT_FOLLOWED
+from govbot.repo.registry import approval_dates
 from govbot.repo.snapshots import read_directory
 
 
@@ -29,6 +31,9 @@ def add_commands(sub: Any) -> None:
         "--repo", help="governance repo (default: . if it is one, else the bundled data)"
     )
     b.add_argument("--force", action="store_true", help="write into OUT even if it is not empty")
+    b.add_argument(
+        "--at", help="certified products: judge current/expired on YYYY-MM-DD (default: today)"
+    )
     b.set_defaults(func=cmd_build)
 
 
@@ -48,8 +53,13 @@ def write_site(out: Path, files: dict[str, bytes], force: bool = False) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    repo = read_directory(repo_arg(args.repo))
-    files, unreadable = site.build_site(repo)
+    repo = repo_arg(args.repo)
+    snapshot = read_directory(repo)
+    certified = None
+    if any(products.is_product(p) for p in snapshot):  # approved = on this branch
+        dates = approval_dates(repo, "HEAD", snapshot)
+        certified = registry.build(snapshot, parse_day(args.at), dates)
+    files, unreadable = site.build_site(snapshot, certified)
     write_site(Path(args.out), files, args.force)
     pages = sum(1 for p in files if p.endswith(".html"))
     lists = sum(1 for p in files if p.endswith(".txt"))
@@ -60,6 +70,6 @@ def cmd_build(args: argparse.Namespace) -> int:
     )
     for u in unreadable:
         print(f"govbot: {u.path}: unreadable, listed on the index: {u.reason}", file=sys.stderr)
-    for path, what in sorted(repo.skipped.items()):
+    for path, what in sorted(snapshot.skipped.items()):
         print(f"govbot: {path}: {what}, skipped: {NOT_FOLLOWED}", file=sys.stderr)
     return EXIT_OK

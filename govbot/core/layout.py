@@ -35,6 +35,13 @@ INTEROP_GUIDELINE = re.compile(rf"(?:{VERSION})\.json")
 INTEROP_ADDON = re.compile(rf"add-ons/{FAMILY}\.(?:{VERSION})\.json")
 POLICY = re.compile(r"policies/[^/]+\.yaml")
 
+# The trademark half: products/<vendor>/<product>.yaml, and the results files beside
+# them anywhere under the vendor's directory (read recursively, unlike the rest).
+PRODUCTS_DIR = "products"
+SLUG = r"[a-z0-9][a-z0-9-]*"
+PRODUCT_FILE = re.compile(rf"products/(?P<vendor>{SLUG})/(?P<product>{SLUG})\.yaml")
+RESULTS_FILE = re.compile(rf"products/{SLUG}/(?:[^/]+/)*[^/]+\.(?:subunit|stream|json|txt|list)")
+
 # The only directories a governed path can live in ("" is the top level).
 GOVERNED_DIRS = ("", "add-ons", "guidelines", "guidelines/add-ons", "policies")
 
@@ -55,6 +62,7 @@ POLICY_SCHEMAS = {
     "policies/voting.yaml": "voting.schema.json",
     "policies/timeline.yaml": "timeline.schema.json",
     "policies/eras.yaml": "eras.schema.json",
+    "policies/certification.yaml": "certification.schema.json",
 }
 VALIDATION = "policies/validation.yaml"
 RULES = "policies/rules.yaml"
@@ -62,6 +70,7 @@ COMMITTEE = "policies/committee.yaml"
 VOTING = "policies/voting.yaml"
 TIMELINE = "policies/timeline.yaml"
 ERAS = "policies/eras.yaml"
+CERTIFICATION = "policies/certification.yaml"
 
 
 def guideline_kind(path: str) -> str | None:
@@ -82,9 +91,22 @@ def is_policy(path: str) -> bool:
     return POLICY.fullmatch(path) is not None
 
 
+def is_product(path: str) -> bool:
+    return PRODUCT_FILE.fullmatch(path) is not None
+
+
+def is_results(path: str) -> bool:
+    return RESULTS_FILE.fullmatch(path) is not None and not is_product(path)
+
+
 def is_governed(path: str) -> bool:
     """Whether a repo-relative POSIX path is one govbot reads (full match, exact depth)."""
-    return guideline_kind(path) is not None or is_policy(path)
+    return (
+        guideline_kind(path) is not None
+        or is_policy(path)
+        or PRODUCT_FILE.fullmatch(path) is not None
+        or RESULTS_FILE.fullmatch(path) is not None
+    )
 
 
 def guideline_key(path: str) -> str:

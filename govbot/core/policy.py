@@ -233,6 +233,11 @@ class VoteRule:
     business_days: bool = False
     """min_days_open and closes_after_days count business days of the committee's calendar."""
 
+    @classmethod
+    def from_data(cls, data: Any) -> VoteRule:
+        """One rule as voting.yaml writes it (also the approval rule of certification.yaml)."""
+        return _rule(data)
+
     def describe_threshold(self) -> str:
         whom = "the committee" if self.of == "committee" else "binding votes cast"
         return f"{'more than' if self.strict else 'at least'} {self.ratio} of {whom}"

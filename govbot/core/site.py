@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from govbot.core import mustpass, render
+from govbot.core import mustpass, registry_site, render
 from govbot.core.documents import parse_document
 from govbot.core.interop import to_interop
 from govbot.core.layout import guideline_key, guideline_kind, lookup_rank
+from govbot.core.registry import Registry
 
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*", re.ASCII)
 """Ids that are safe as one path segment: no slash, no ``..``, no leading dot."""
@@ -221,7 +222,10 @@ def _table(rows: list[Guideline], links: Links) -> list[str]:
 
 
 def index_html(
-    guidelines: list[Guideline], unreadable: list[Unreadable], links: Links = STATIC_LINKS
+    guidelines: list[Guideline],
+    unreadable: list[Unreadable],
+    links: Links = STATIC_LINKS,
+    products: bool = False,
 ) -> str:
     """The index: released guidelines, then drafts, then files that could not be read."""
     lines = [
@@ -230,6 +234,7 @@ def index_html(
         "<h1>Interoperability guidelines</h1>",
         "<p>Test lists: one test per line, as RefStack served them; the first link of a "
         "target lists its required tests (flagged tests left out, aliases included).</p>",
+        *(['<p><a href="products/index.html">Certified products</a></p>'] if products else []),
         "<h2>Released</h2>",
         *_table([g for g in guidelines if g.released], links),
         '<h2 id="drafts">Drafts</h2>',
@@ -246,7 +251,9 @@ def index_html(
 
 
 def build_from(
-    guidelines: Iterable[Guideline], unreadable: Iterable[Unreadable]
+    guidelines: Iterable[Guideline],
+    unreadable: Iterable[Unreadable],
+    registry: Registry | None = None,
 ) -> tuple[dict[str, bytes], list[Unreadable]]:
     """The site, and every file it lists as unreadable (with those that cannot be rendered)."""
     out: dict[str, bytes] = {}
@@ -260,15 +267,20 @@ def build_from(
             continue
         out.update(files)
         shown.append(g)
+    if registry is not None:  # the certified products, when the repo has any
+        out.update(registry_site.pages(registry))
+        bad.extend(Unreadable(path, why) for path, why in registry.unreadable)
     bad.sort(key=lambda u: u.path)
-    out["index.html"] = index_html(shown, bad).encode()
+    out["index.html"] = index_html(shown, bad, products=registry is not None).encode()
     return dict(sorted(out.items())), bad
 
 
-def build_site(files: Mapping[str, bytes]) -> tuple[dict[str, bytes], list[Unreadable]]:
-    """The site of a repo snapshot, and the guideline files it could not show."""
+def build_site(
+    files: Mapping[str, bytes], registry: Registry | None = None
+) -> tuple[dict[str, bytes], list[Unreadable]]:
+    """The site of a repo snapshot (with its registry, if given), and what it could not show."""
     loaded = [item for p, raw in files.items() if (item := load_file(p, raw)) is not None]
-    return build_from(*catalog(loaded))
+    return build_from(*catalog(loaded), registry)
 
 
 def build(files: Mapping[str, bytes]) -> dict[str, bytes]:

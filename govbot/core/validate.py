@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import jsonschema_rs
 
-from govbot.core import integrity, layout, policy_links
+from govbot.core import certification, integrity, layout, policy_links, products
 from govbot.core.documents import parse_document
 from govbot.core.eras import GOVBOT_SCHEMA, Eras, SchemaEra, merge_patch
 from govbot.core.findings import Finding, Severity, sort_findings
@@ -193,6 +193,8 @@ def classify(path: str) -> str | None:
         return ADDON_SCHEMA
     if kind == "guideline":
         return GUIDELINE_SCHEMA
+    if products.is_product(path):
+        return products.SCHEMA
     return None
 
 
@@ -233,6 +235,10 @@ def file_issues(path: str, data: Any, schema: str, schemas: SchemaSet) -> Iterat
                 "a guideline's file is named after its id",
             )
         yield from integrity.check_guideline(data, era)
+    elif schema == products.SCHEMA:
+        yield from products.issues(path, data)
+    elif schema == certification.SCHEMA:
+        yield from certification.issues(data)
 
 
 def validate_parsed(
@@ -318,7 +324,21 @@ def validate_files(
         findings.extend(cached)
     if whole:  # across files: what one policy names, another must define (cheap: not cached)
         findings.extend(policy_links.check(files, policy.severity(policy_links.RULE, False)))
+        findings.extend(_product_links(files, policy))
     return sort_findings(findings)
+
+
+def _product_links(files: Mapping[str, bytes], policy: ValidationPolicy) -> list[Finding]:
+    """Each product's results file and guideline exist (only when the snapshot has products)."""
+    if not any(products.is_product(p) for p in files):
+        return []
+    keys = {guideline_key(p) for p in files if guideline_kind(p)}
+    out = []
+    for f in products.links(files, keys):
+        severity = policy.severity(f.rule, False)
+        if severity is not None:
+            out.append(f.with_severity(severity))
+    return out
 
 
 def governed(paths: Iterable[str]) -> list[str]:

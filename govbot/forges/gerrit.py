@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from govbot.core.events import ReviewRef
-from govbot.core.layout import GOVERNED_DIRS, is_governed
+from govbot.core.layout import GOVERNED_DIRS, PRODUCTS_DIR, is_governed
 from govbot.forges.base import CheckReport, OpenedChange, ProposedChange, Published
 from govbot.forges.gerrit_rest import GerritError, GerritRest, _q
 
@@ -106,9 +106,19 @@ class GerritForge:
             if directory:
                 parent, _, name = directory.rpartition("/")
                 entries = listings.get(parent, [])
-                if not any(e.get("name") == name and e.get("type") == "tree" for e in entries):
+                if not _has_tree(entries, name):
                     continue
             listings[directory] = self.rest.list_tree(repo, commit, directory)
+        # products/ is read at any depth: a vendor's results may sit in subdirectories
+        pending = [PRODUCTS_DIR] if _has_tree(listings.get("", []), PRODUCTS_DIR) else []
+        while pending:
+            directory = pending.pop()
+            listings[directory] = self.rest.list_tree(repo, commit, directory)
+            pending += [
+                f"{directory}/{e.get('name')}"
+                for e in listings[directory]
+                if e.get("type") == "tree"
+            ]
         paths = [
             f"{directory}/{entry.get('name')}" if directory else str(entry.get("name"))
             for directory, entries in listings.items()
@@ -244,6 +254,10 @@ class GerritForge:
                 permanent=True,
             )
         return str(info.get("object") or pushed)
+
+
+def _has_tree(entries: list[dict[str, Any]], name: str) -> bool:
+    return any(e.get("name") == name and e.get("type") == "tree" for e in entries)
 
 
 def render_check(report: CheckReport) -> str:

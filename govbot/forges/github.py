@@ -23,7 +23,7 @@ from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from govbot.core.events import ReviewRef
-from govbot.core.layout import GOVERNED_DIRS, is_governed
+from govbot.core.layout import GOVERNED_DIRS, PRODUCTS_DIR, is_governed
 from govbot.forges.base import Annotation, CheckReport, ForgeError
 from govbot.forges.github_client import DEFAULT_API_URL, GitHubClient, GitHubError
 from govbot.forges.github_releases import GitHubReleases
@@ -94,9 +94,13 @@ class GitHubForge(GitHubReleases, GitHubClient):
 
     def _walk_governed(self, r: Repository, repo: str, rev: str) -> list[tuple[str, str, str, str]]:
         dirs = [d for d in GOVERNED_DIRS if d]
-        return self._walk(
-            r, repo, rev, lambda path: any(d == path or d.startswith(path + "/") for d in dirs)
-        )
+
+        def descend(path: str) -> bool:  # the governed directories, and all of products/
+            return path.split("/")[0] == PRODUCTS_DIR or any(
+                d == path or d.startswith(path + "/") for d in dirs
+            )
+
+        return self._walk(r, repo, rev, descend)
 
     def _walk(
         self, r: Repository, repo: str, rev: str, descend: Callable[[str], bool]

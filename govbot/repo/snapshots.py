@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from govbot.core.findings import Finding, Severity
-from govbot.core.layout import GOVERNED_DIRS, is_governed
+from govbot.core.layout import GOVERNED_DIRS, PRODUCTS_DIR, is_governed
 from govbot.repo.files import NOT_FOLLOWED, RepoError, link_in, read_regular, real_dir
 
 # Regular files only: 120000 (symlink) and 160000 (submodule) are skipped.
@@ -116,7 +116,30 @@ def read_directory(root: Path) -> Snapshot:
                 files.skipped[rel] = "a symbolic link"
             elif not entry.is_dir(follow_symlinks=False):
                 files.skipped[rel] = "not a regular file"
+    if real_dir(root, PRODUCTS_DIR):
+        _read_products(root, files)
+    elif (link := link_in(root, PRODUCTS_DIR)) is not None:
+        files.skipped[link] = "a symbolic link"
     return files
+
+
+def _read_products(root: Path, files: Snapshot) -> None:
+    """Product files and their results under products/, at any depth, no link followed."""
+    for directory, dirs, names in os.walk(root / PRODUCTS_DIR, followlinks=False):
+        rel_dir = Path(directory).relative_to(root).as_posix()
+        for d in [d for d in dirs if os.path.islink(os.path.join(directory, d))]:
+            files.skipped[f"{rel_dir}/{d}"] = "a symbolic link"
+        dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(directory, d)))
+        for name in sorted(names):
+            rel, path = f"{rel_dir}/{name}", os.path.join(directory, name)
+            if not is_governed(rel):
+                continue
+            if os.path.islink(path):
+                files.skipped[rel] = "a symbolic link"
+            elif os.path.isfile(path):
+                files[rel] = _read(root, rel)
+            else:
+                files.skipped[rel] = "not a regular file"
 
 
 def _git(repo: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -250,3 +273,38 @@ def read_tag(repo: Path, tag: str) -> tuple[str, str] | None:
         return None
     message = _git(repo, "for-each-ref", "--format=%(contents)", ref)
     return commit.stdout.decode().strip(), message.stdout.decode("utf-8", "replace")
+
+
+def first_parent_log(repo: Path, rev: str, under: str) -> list[tuple[str, list[str]]]:
+    """(committer date ISO 8601, changed paths) of each first-parent commit touching ``under``.
+
+    Newest first. On a governed branch each first-parent commit is a merge
+    (or a direct push), so its date is when a change was accepted there.
+    Empty when ``repo`` is not a Git repository or ``rev`` names no commit.
+    """
+    if not rev or rev.startswith("-"):
+        raise SnapshotError(
+            f"invalid revision {rev!r}: must be a non-empty name not starting with '-'"
+        )
+    proc = _git(
+        repo,
+        "log",
+        "--first-parent",
+        "-m",
+        "--no-renames",
+        "-z",
+        "--format=%x01%cI",
+        "--name-only",
+        rev,
+        "--",
+        under,
+    )
+    if proc.returncode != 0:
+        return []
+    out: list[tuple[str, list[str]]] = []
+    for record in proc.stdout.decode("utf-8", "surrogateescape").split("\x01")[1:]:
+        head, _, names = record.partition("\n")
+        out.append(
+            (head.strip("\0\n"), [n.strip("\n") for n in names.split("\0") if n.strip("\n")])
+        )
+    return out
