@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from govbot.core import integrity
-from govbot.core.policy import DEFAULT_ROLES, Committee, VoteRule
+from govbot.core.policy import DEFAULT_ROLES, Committee, VoteRule, day_of
 from govbot.core.rules import split_key
 
 PATH = "policies/certification.yaml"
@@ -153,7 +153,7 @@ def issues(data: Any) -> Iterator[integrity.Issue]:
                 f"a waiver for {_d(w).get('guideline')} is not allowed: waivers end with "
                 f"the {last} guideline",
             )
-        granted, expires = _date(_d(w).get("granted")), _date(_d(w).get("expires"))
+        granted, expires = day_of(_d(w).get("granted")), day_of(_d(w).get("expires"))
         if granted is not None and expires is not None and expires <= granted:
             yield integrity.Issue(
                 ("waivers", "granted", i, "expires"),
@@ -164,7 +164,7 @@ def issues(data: Any) -> Iterator[integrity.Issue]:
 
 def _waiver(data: Any) -> Waiver | None:
     d = _d(data)
-    expires = _date(d.get("expires"))
+    expires = day_of(d.get("expires"))
     if not isinstance(d.get("product"), str) or not isinstance(d.get("guideline"), str):
         return None
     if expires is None:
@@ -175,7 +175,7 @@ def _waiver(data: Any) -> Waiver | None:
         frozenset(t for t in _l(d.get("tests")) if isinstance(t, str)),
         str(d.get("reason") or ""),
         expires,
-        _date(d.get("granted")),
+        day_of(d.get("granted")),
     )
 
 
@@ -201,14 +201,3 @@ def _days(v: Any, default: tuple[int, ...]) -> tuple[int, ...]:
     if not isinstance(v, list):
         return default
     return tuple(sorted({x for x in v if isinstance(x, int) and x >= 0}, reverse=True))
-
-
-def _date(v: Any) -> date | None:
-    if isinstance(v, datetime):
-        return v.date()
-    if isinstance(v, date):
-        return v
-    try:
-        return date.fromisoformat(v) if isinstance(v, str) else None
-    except ValueError:
-        return None

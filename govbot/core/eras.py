@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from govbot.core.policy import day_of
+
 ERAS_FILE = "policies/eras.yaml"
 PARAGRAPH = re.compile(r"^\d{4}[A-Z]\.(?P<paragraph>[A-Z]\d+\.\d+)$")
 
@@ -89,17 +91,6 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in re.findall(r"\d+", text)) or (0,)
 
 
-def _day(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
 def _scoring(data: Any) -> dict[str, Scoring]:
     out = {}
     for kind, spec in (data if isinstance(data, dict) else {}).items():
@@ -127,7 +118,7 @@ class Eras:
             return cls()
         process = []
         for row in data.get("process") or []:
-            since = _day(row.get("since")) if isinstance(row, dict) else None
+            since = day_of(row.get("since")) if isinstance(row, dict) else None
             if since is None or not isinstance(row.get("id"), str):
                 continue
             paragraphs = row.get("paragraphs")
@@ -175,7 +166,7 @@ class Eras:
         """
         if not self.process:
             return None
-        day = _day(when) if when is not None else None
+        day = day_of(when) if when is not None else None
         if day is None:
             return self.process[-1]
         current = NO_PROCESS

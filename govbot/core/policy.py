@@ -198,8 +198,8 @@ def _member(data: Any) -> Member | None:
         github=_str(d.get("github")),
         gerrit=_str(d.get("gerrit")),
         roles=tuple(_strs(d.get("roles"))),
-        term_from=_date(term.get("from")),
-        term_until=_date(term.get("until")),
+        term_from=day_of(term.get("from")),
+        term_until=day_of(term.get("until")),
         github_id=_id(d.get("github_id")),
         gerrit_id=_id(d.get("gerrit_id")),
     )
@@ -456,8 +456,9 @@ def _num(v: Any, default: float) -> float:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else default
 
 
-def _date(v: Any) -> date | None:
-    """YAML 1.2 (ryaml) gives "2024-01-31"; PyYAML gives a date. A bad value is no bound."""
+def day_of(v: Any) -> date | None:
+    """A day as a policy file writes it: YAML 1.2 (ryaml) gives "2024-01-31", PyYAML a
+    date. None for anything else (a bad value is no bound)."""
     if isinstance(v, datetime):
         return v.date()
     if isinstance(v, date):
