@@ -349,12 +349,19 @@ class VotingPolicy:
         if chosen.editorial and (
             any(substantive(c) for c in changes) or any(_policy_path(p) for p in paths)
         ):
-            strict = [vc for vc in self.classes if not vc.editorial]
-            named = next((vc for vc in strict if vc.name == self.substantive_class), None)
-            if named is not None:
-                return named
-            return max(strict, key=lambda vc: vc.strictness) if strict else FALLBACK
+            return self.substantive
         return chosen
+
+    @property
+    def substantive(self) -> VoteClass:
+        """The class for a change that is not wording: ``substantive_class``, else the
+        strictest class that is not editorial. Also what judges a revision whose class
+        could not be decided (its files could not be read): never the editorial one."""
+        strict = [vc for vc in self.classes if not vc.editorial]
+        named = next((vc for vc in strict if vc.name == self.substantive_class), None)
+        if named is not None:
+            return named
+        return max(strict, key=lambda vc: vc.strictness) if strict else FALLBACK
 
     @property
     def default(self) -> VoteClass:

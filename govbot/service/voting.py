@@ -28,10 +28,10 @@ from govbot.core.events import Actor, CommentCommand, Event, ReviewRef, VoteCast
 from govbot.core.policies import Policies, PolicyUnusable
 from govbot.core.policy import VoteClass
 from govbot.core.votes import Ballot, Tally, render_markdown, tally
-from govbot.forges.base import CheckReport
+from govbot.forges.base import CheckReport, ForgeError
 from govbot.forges.recording import RecordingForge
 from govbot.service.context import Context, reports_of
-from govbot.service.governed import pinned_policies
+from govbot.service.governed import governed_branch, pinned_policies
 from govbot.service.registry import handles
 from govbot.store import ballots as stored_ballots
 from govbot.store import heads, reviews, votes
@@ -221,6 +221,9 @@ def tally_review(
             review = reviews.get(conn, review_key)
             if review is None or review.state != "open" or review.head_sha is None:
                 return None
+        if review.policy_sha is None:  # seen before pinning existed: pin it now, once
+            review = _pin(ctx, engine, review)
+        with engine.connect() as conn:
             ballots = stored_ballots.for_review(conn, review_key)
             history = heads.history(conn, review_key)
             previous = votes.get(conn, review_key)
@@ -253,6 +256,23 @@ def tally_review(
             apply(conn, effects, ctx.actor)
             reviews.tallied(conn, review_key, review.tally_seq)
         return result.state if (changed or post) else None
+
+
+def _pin(ctx: Context, engine: Engine, review: ReviewState) -> ReviewState:
+    """Pin the governed branch's current commit for a review that has none (written once)."""
+    governed = review.governed_branch or governed_branch(ctx, review.repo)
+    try:
+        sha = ctx.forge.resolve(review.repo, governed)
+    except ForgeError as e:
+        if not e.permanent:
+            raise
+        return review
+    with engine.begin() as conn:
+        reviews.update(
+            conn,
+            ReviewUpdate(review.ref, review.updated_at, governed_branch=governed, policy_sha=sha),
+        )
+        return reviews.get(conn, review.key) or review
 
 
 def decision_of(
@@ -308,7 +328,7 @@ def judge(
             f"`{review.governed_branch}`. No vote passes here and nothing is published."
         )
         return (*_plain_result(ref, head, "not-governed", class_name or "-", text, review), {})
-    pin = review.policy_sha or review.governed_branch
+    pin = review.policy_sha
     if not pin:
         text = "Blocked: no governed policy is pinned for this review; it cannot be judged."
         return (*_plain_result(ref, head, "blocked", class_name or "-", text, review), {})
@@ -376,9 +396,8 @@ def evaluate(
     now: datetime,
     same_content: frozenset[str] = frozenset(),
 ) -> tuple[VoteClass, Tally]:
-    vote_class = (
-        next((c for c in policies.voting.classes if c.name == class_name), None)
-        or policies.voting.default
+    vote_class = next(
+        (c for c in policies.voting.classes if c.name == class_name), policies.voting.substantive
     )
     outcome = tally(
         ballots,

@@ -49,6 +49,6 @@ def add(conn: Connection, review_key: str, b: Ballot) -> None:
         insert(conn.dialect.name, ballots)
         .values(**values)
         .on_conflict_do_nothing(
-            index_elements=["review_key", "forge", "account", "kind", "source", "at"]
+            index_elements=["review_key", "forge", "account", "kind", "source", "source_id", "at"]
         )
     )

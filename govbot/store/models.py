@@ -143,7 +143,14 @@ class BallotRow(SQLModel, table=True):
     __tablename__ = "ballots"
     __table_args__ = (
         UniqueConstraint(
-            "review_key", "forge", "account", "kind", "source", "at", name="uq_ballots_act"
+            "review_key",
+            "forge",
+            "account",
+            "kind",
+            "source",
+            "source_id",
+            "at",
+            name="uq_ballots_act_source",
         ),
     )
 

@@ -18,6 +18,13 @@ def upgrade() -> None:
     with op.batch_alter_table("ballots") as batch:
         batch.add_column(sa.Column("login", sa.String(200), nullable=False, server_default=""))
         batch.add_column(sa.Column("source_id", sa.String(200), nullable=False, server_default=""))
+    # two comments of one voter within the same second are two acts, not a redelivery
+    with op.batch_alter_table("ballots", recreate="always") as batch:
+        batch.drop_constraint("uq_ballots_act", type_="unique")
+        batch.create_unique_constraint(
+            "uq_ballots_act_source",
+            ["review_key", "forge", "account", "kind", "source", "source_id", "at"],
+        )
     with op.batch_alter_table("reviews") as batch:
         batch.add_column(sa.Column("governed_branch", sa.String(200), nullable=True))
         batch.add_column(sa.Column("policy_sha", sa.String(64), nullable=True))
@@ -56,6 +63,11 @@ def downgrade() -> None:
             "governed_branch",
         ):
             batch.drop_column(column)
+    with op.batch_alter_table("ballots", recreate="always") as batch:
+        batch.drop_constraint("uq_ballots_act_source", type_="unique")
+        batch.create_unique_constraint(
+            "uq_ballots_act", ["review_key", "forge", "account", "kind", "source", "at"]
+        )
     with op.batch_alter_table("ballots") as batch:
         batch.drop_column("source_id")
         batch.drop_column("login")
