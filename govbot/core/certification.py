@@ -26,6 +26,8 @@ from govbot.core.policy import DEFAULT_ROLES, Committee, VoteRule
 from govbot.core.rules import split_key
 
 PATH = "policies/certification.yaml"
+VOTE_CLASS = "certification"
+"""The vote class of a product submission: a change that touches nothing but ``products/``."""
 SCHEMA = "certification.schema.json"
 UNOFFICIAL = "Unofficial Results - Not Yet Accepted By The OpenStack Foundation"
 DEFAULT_RULE = VoteRule(quorum=1, approvals=(("foundation", 1),), veto=frozenset({"foundation"}))
@@ -118,6 +120,18 @@ def expiry_reminders(
     at_expiry = datetime.combine(expires, time(0), tzinfo=UTC)
     out = [(at_expiry - timedelta(days=n), n) for n in sorted(set(days), reverse=True)]
     return [(at, n) for at, n in out if start <= at < end]
+
+
+def reminder_due(due: datetime, days: tuple[int, ...], now: datetime) -> int | None:
+    """Which reminder of a deadline is due at ``now``: the nearest of those ``days`` before
+    ``due`` whose time has come (0: the deadline itself has passed); None before the first.
+
+    A clock that was down past several reminder times sends only the latest one; the
+    caller records each it sends, so none goes twice.
+    """
+    start = _utc(due, "due")
+    passed = [n for n in {*days, 0} if start - timedelta(days=n) <= _utc(now, "now")]
+    return min(passed) if passed else None
 
 
 def issues(data: Any) -> Iterator[integrity.Issue]:
