@@ -331,6 +331,50 @@ def test_labels_survive_forge_errors(
     assert failed["wanted"] == ["missing-tests"] and "403" in failed["error"]
 
 
+def test_a_product_merged_without_the_foundations_approval_is_listed_and_reviewers_told(
+    engine: Any, gh: FakeGitHub, base_files: dict[str, bytes]
+) -> None:
+    repo = gh.repos[PROJECT]
+    bot = Bot(engine, REPO, forge=gh.forge())
+    pull = open_pull(repo, "acme", "a" * 40, submission(base_files))
+    bot.github("pull_request", pull_event("opened", pull, T0))
+    sha = repo.merge_pull(pull["number"])  # an admin merges before any Foundation review
+    at = T0 + timedelta(hours=1)
+    bot.github("pull_request", pull_event("closed", pull, at, merged=True, merge_commit_sha=sha, closed_at=iso(at)))  # fmt: skip
+    [said] = bodies(repo, pull["number"], "<!-- govbot:certified -->")
+    assert "**Merged without a passed Foundation review** (the vote is pending)" in said
+    assert said.endswith("cc @foundation-grace @foundation-heidi")
+    with engine.connect() as conn:
+        assert conn.execute(select(CertificationRow.vote_state)).scalar_one() == "pending"
+
+
+def test_a_change_mixing_products_with_guidelines_is_refused_and_loses_its_labels(
+    engine: Any, gh: FakeGitHub, base_files: dict[str, bytes]
+) -> None:
+    repo = gh.repos[PROJECT]
+    bot = Bot(engine, REPO, forge=gh.forge())
+    pull = open_pull(repo, "acme", "a" * 40, submission(base_files))
+    key = f"github:{PROJECT}#{pull['number']}"
+    bot.github("pull_request", pull_event("opened", pull, T0))
+    assert repo.issue_labels[pull["number"]] == ["tests-verified-2020.06"]
+
+    mixed = decertifying(submission(base_files))
+    repo.commit("5" * 40, mixed, branch="acme", parents=[pull["head"]])
+    pull["head"] = "5" * 40
+    bot.now = T0 + timedelta(minutes=5)
+    bot.github("pull_request", pull_event("synchronize", pull, bot.now))
+    assert check_run(repo, pull["head"])["conclusion"] == "failure"
+    [body] = bodies(repo, pull["number"], "<!-- govbot:check -->")
+    assert "certification.mixed-change" in body and "Submit the product alone" in body
+    assert vote_state(bot, key)[0] != "certification"  # the committee's class, not the Foundation's
+
+    repo.commit("6" * 40, decertifying(base_files), branch="acme", parents=[pull["head"]])
+    pull["head"] = "6" * 40
+    bot.now = T0 + timedelta(minutes=10)
+    bot.github("pull_request", pull_event("synchronize", pull, bot.now))
+    assert repo.issue_labels[pull["number"]] == []  # no longer a submission: govbot's go
+
+
 # -- flag requests (2017A C3) ----------------------------------------------------------------
 
 FLAGGED = (
@@ -365,6 +409,13 @@ def test_a_flag_request_is_acknowledged_within_30_days_with_reminders(
     assert "must be acknowledged within 3 day(s) (2017A.C3.3)" in reminder
 
     bot.now += timedelta(days=1)
+    edited = comment("acme-vendor", 3, f"/flag-ack {FLAGGED}", bot.now, on_pr=False)
+    edited["sender"] = user("outsider")  # someone else edits the vendor's comment into an answer
+    bot.github("issue_comment", edited)
+    assert (
+        "was edited by @outsider, not its author"
+        in bodies(repo, 3, "<!-- govbot:flag-command -->")[0]
+    )
     bot.github("issue_comment", comment("member-carol", 3, f"/flag-ack {FLAGGED}", bot.now, on_pr=False))  # fmt: skip
     assert "may not acknowledge flag requests" in bodies(repo, 3, "<!-- govbot:flag-command -->")[0]
     bot.github("issue_comment", comment("chair-bob", 3, f"/flag-ack {FLAGGED} the WG will flag it in next", bot.now, on_pr=False))  # fmt: skip
@@ -514,3 +565,49 @@ def test_the_foundation_is_reminded_of_its_30_day_review(
     # once a Foundation reviewer decides, nothing more is due
     bot.github("pull_request_review", approve("foundation-heidi", pull, bot.now))
     assert vote_state(bot, key) == ("certification", "passed")
+
+
+def check_message(gerrit: FakeGerrit) -> tuple[dict[str, int], str]:
+    """The check's review on Gerrit: its label vote and message (plain text)."""
+    [check] = [r.body for r in gerrit.reviews if (r.body or {}).get("labels")]
+    return check["labels"], str(check["message"]).replace(ZWSP, "")
+
+
+@pytest.mark.parametrize(
+    ("kind", "hashtag", "why"),
+    [
+        ("missing", "missing-tests", "compute-servers-rebuild | 0/3 | tempest.api.compute.servers"),
+        ("superseded", "guideline-not-valid", "on 2026-03-02 (usable: 2020.06, 2019.11)"),
+    ],
+)
+def test_a_gerrit_submission_that_does_not_qualify_is_verified_minus_one(
+    engine: Any, gerrit: FakeGerrit, base_files: dict[str, bytes], kind: str, hashtag: str, why: str
+) -> None:
+    head = "9" * 40
+    gerrit.add_commit(PROJECT, head, failing(kind, base_files))
+    gerrit.add_change(PROJECT, 42, head, {PRODUCT: {"status": "A"}}, branch="main")
+    gerrit.fail_next(1, 503, path="/hashtags", method="POST")  # retried by the REST client
+    bot = Bot(engine, REPO, forge=gerrit.forge())
+    bot.gerrit(gerrit_event("patchset-created", head, T0))
+    labels, message = check_message(gerrit)
+    assert labels == {"Verified": -1}
+    assert why in message, message
+    assert gerrit.change(PROJECT, 42)["hashtags"] == [hashtag]
+    assert len(gerrit.calls("POST", "/hashtags")) == 2
+
+
+def test_a_guideline_change_on_gerrit_names_the_products_it_would_decertify(
+    engine: Any, gerrit: FakeGerrit, base_files: dict[str, bytes]
+) -> None:
+    head = "7" * 40
+    gerrit.add_commit(PROJECT, head, decertifying(base_files))
+    gerrit.add_change(PROJECT, 42, head, {"guidelines/next.yaml": {}}, branch="main")
+    bot = Bot(engine, REPO, forge=gerrit.forge())
+    bot.gerrit(gerrit_event("patchset-created", head, T0))
+    _, message = check_message(gerrit)
+    assert "1 certified product program(s) would stop qualifying" in message, message
+    assert (
+        "| example/example-cloud | platform | 2020.06 | next | compute-servers-create-multiple"
+        in message
+    )
+    assert not gerrit.calls("GET", "/hashtags")  # not a submission: no hashtag call

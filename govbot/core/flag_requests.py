@@ -82,15 +82,17 @@ def parse_ack(args: tuple[str, ...]) -> tuple[str, str]:
 
 
 def normal_test(text: str) -> str:
-    """A test as people write it: ``name``, ``name[id-…]`` or ``id-…``; the id when given."""
+    """A test as people write it: ``name``, ``name[id-…]`` or ``id-…``. Its idempotent id
+    (``id-`` and lower case) when one is given, since that survives renames (A2.4); else
+    its name. ``/flag-ack`` names the test the same way as the request did."""
     ident = normal_id(text)
     if ident is not None:
-        return ident
+        return f"id-{ident}"
     split = split_test_id(text)
     if split is None:
         raise FlagCommandError(f"{text!r} is not a test id. {REQUEST_USAGE}")
     name, ident = split
-    return ident or name
+    return f"id-{ident}" if ident else name
 
 
 def guidelines_holding(files: Mapping[str, bytes], test: str, today: date) -> list[str]:
@@ -106,6 +108,7 @@ def guidelines_holding(files: Mapping[str, bytes], test: str, today: date) -> li
 
 
 def _holds(data: dict[str, Any] | None, test: str) -> bool:
+    wanted = normal_id(test)
     capabilities = (data or {}).get("capabilities")
     for cap in capabilities.values() if isinstance(capabilities, dict) else ():
         tests = cap.get("tests") if isinstance(cap, dict) else None
@@ -116,9 +119,9 @@ def _holds(data: dict[str, Any] | None, test: str) -> bool:
         for name, detail in tests.items() if isinstance(tests, dict) else ():
             d = detail if isinstance(detail, dict) else {}
             ident = d.get("idempotent_id") or d.get("id")
-            if test == name or test in (d.get("aliases") or ()):
+            if wanted is None and (test == name or test in (d.get("aliases") or ())):
                 return True
-            if isinstance(ident, str) and normal_id(ident) == test:
+            if wanted is not None and isinstance(ident, str) and normal_id(ident) == wanted:
                 return True
     return False
 

@@ -54,7 +54,8 @@ def for_submission(
     verified: dict[str, bool] = {}
     for pv in verdicts:
         own = [f for f in pv.findings if f.severity is Severity.ERROR]
-        if pv.product is None or any(f.rule.startswith(("results.", "product.")) for f in own):
+        unreadable = [f for f in own if f.rule.startswith(("results.", "product."))]
+        if pv.product is None or any(f.rule not in _NOT_VALID_RULES for f in unreadable):
             out.add(SUBMISSION_INVALID)
         if any(f.rule in _NOT_VALID_RULES for f in own):
             out.add(GUIDELINE_NOT_VALID)
