@@ -94,6 +94,19 @@ class CertificationPolicy:
         """C3.3: when a vendor's request to flag a test must be acknowledged."""
         return _utc(requested_at, "requested_at") + timedelta(days=self.flag_ack_days)
 
+    def deciders(self, forge: str, at: datetime) -> list[str]:
+        """The logins on ``forge`` of the reviewers who sit at ``at`` in a role whose
+        approval or veto decides (the people to tell about a submission)."""
+        rule = self.approval
+        roles = {role for role, _ in rule.approvals} | set(rule.veto)
+        return sorted(
+            login
+            for m in self.reviewers.members
+            if m.standing(at) == "member" and roles & set(m.roles)
+            for login in [m.account(forge)]
+            if login
+        )
+
     def waiver_allowed(self, guideline: str) -> bool:
         """Whether a waiver may apply to a guideline: none after ``last_guideline``."""
         parts = split_key(guideline)

@@ -162,15 +162,7 @@ def _reviewers(ctx: Context, review: ReviewState) -> list[str]:
         cert = pinned_policies(ctx, review.repo, review.policy_sha).certification
     except PolicyUnusable:
         return []
-    now = ctx.now()
-    roles = {role for role, _ in cert.approval.approvals} | set(cert.approval.veto)
-    return sorted(
-        login
-        for m in cert.reviewers.members
-        if m.standing(now) == "member" and roles & set(m.roles)
-        for login in [m.account(review.forge)]
-        if login
-    )
+    return cert.deciders(review.forge, ctx.now())
 
 
 def publish_pages(

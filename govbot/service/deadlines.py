@@ -116,18 +116,6 @@ def _governed(ctx: Context, repo: str, branch: str) -> dict[str, bytes]:
     return cached[1]
 
 
-def _reviewers(policies: Policies, forge: str, at: datetime) -> list[str]:
-    cert = policies.certification
-    roles = {role for role, _ in cert.approval.approvals} | set(cert.approval.veto)
-    return sorted(
-        login
-        for m in cert.reviewers.members
-        if m.standing(at) == "member" and roles & set(m.roles)
-        for login in [m.account(forge)]
-        if login
-    )
-
-
 # -- C2.3: the Foundation's review ---------------------------------------------------------
 
 
@@ -165,7 +153,7 @@ def _review_deadlines(clock: Clock) -> Iterator[str]:
             s.review_key,
             REVIEW_MARKER,
             body,
-            _reviewers(policies, s.forge, now),
+            policies.certification.deciders(s.forge, now),
             ("review-deadline-reminded", {"due": due.isoformat(), "days_before": days}),
         )
         yield key
@@ -221,7 +209,7 @@ def _expiries(clock: Clock) -> Iterator[str]:
                 clock.write(Effects(audit=[("expiry-unrouted", f"{forge}:{repo}", detail)]))
             else:
                 body = _expiry_text(entry, n, _contact(files, entry.path))
-                notify = _reviewers(policies, forge, now)
+                notify = policies.certification.deciders(forge, now)
                 _post(
                     clock,
                     ctx,

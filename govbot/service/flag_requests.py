@@ -15,6 +15,7 @@ as votes are.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -70,30 +71,46 @@ def acknowledgers(policies: Policies, forge: str, at: datetime) -> list[str]:
 def on_flag_request(
     event: CommentCommand, ctx: Context, conn: Connection, effects: Effects
 ) -> None:
-    ref = event.review
-    effects.audit.append((type(event).__name__, ref.key, plain(event)))
+    _command(event, ctx, effects, lambda at: _record(event, ctx, conn, effects, at))
+
+
+@handles(CommentCommand, command="flag-ack")
+def on_flag_ack(event: CommentCommand, ctx: Context, conn: Connection, effects: Effects) -> None:
+    _command(event, ctx, effects, lambda at: _acknowledge(event, ctx, conn, effects, at))
+
+
+def _command(
+    event: CommentCommand, ctx: Context, effects: Effects, act: Callable[[datetime], None]
+) -> None:
+    """Audit the command, refuse it when edited by someone else than its author, run it,
+    and answer any reason it cannot be done on the review (a passing forge error is retried)."""
+    effects.audit.append((type(event).__name__, event.review.key, plain(event)))
     if event.by is not None and not same_person(event.by, event.author):
-        _refuse(ctx, event, f"the request was edited by @{event.by.login}, not its author", effects)
+        _refuse(ctx, event, f"it was edited by @{event.by.login}, not its author", effects)
         return
-    at = ctx.when(event.at)
     try:
-        test, reason = parse_request(event.args)
-        governed = governed_branch(ctx, ref.repo, event.governed_branch)
-        files = ctx.forge.read_files(ref.repo, governed)
-        found = guidelines_holding(files, test, at.date())
-        if not found:
-            raise FlagCommandError(
-                f"`{test}` is not a test of a guideline in use on `{governed}` (the latest "
-                "approved of each program, or a draft): give its name or its `id-…`"
-            )
-    except FlagCommandError as e:
+        act(ctx.when(event.at))
+    except (FlagCommandError, PolicyUnusable) as e:
         _refuse(ctx, event, str(e), effects)
-        return
     except ForgeError as e:
         if not e.permanent:
             raise
         _refuse(ctx, event, str(e), effects)
-        return
+
+
+def _record(
+    event: CommentCommand, ctx: Context, conn: Connection, effects: Effects, at: datetime
+) -> None:
+    ref = event.review
+    test, reason = parse_request(event.args)
+    governed = governed_branch(ctx, ref.repo, event.governed_branch)
+    files = ctx.forge.read_files(ref.repo, governed)
+    found = guidelines_holding(files, test, at.date())
+    if not found:
+        raise FlagCommandError(
+            f"`{test}` is not a test of a guideline in use on `{governed}` (the latest "
+            "approved of each program, or a draft): give its name or its `id-…`"
+        )
     policies = Policies.from_files(files)  # a grievance is recorded even under broken rules
     existing = flags.get(conn, f"{ref.key}|{test}")
     request = existing or FlagRequest(
@@ -119,39 +136,25 @@ def on_flag_request(
     )
 
 
-@handles(CommentCommand, command="flag-ack")
-def on_flag_ack(event: CommentCommand, ctx: Context, conn: Connection, effects: Effects) -> None:
+def _acknowledge(
+    event: CommentCommand, ctx: Context, conn: Connection, effects: Effects, at: datetime
+) -> None:
     ref = event.review
-    effects.audit.append((type(event).__name__, ref.key, plain(event)))
-    if event.by is not None and not same_person(event.by, event.author):
-        _refuse(ctx, event, f"the answer was edited by @{event.by.login}, not its author", effects)
+    test, note = parse_ack(event.args)
+    request = flags.get(conn, f"{ref.key}|{test}")
+    if request is None:
+        raise FlagCommandError(f"there is no flag request for `{test}` here")
+    if request.state == ACKNOWLEDGED:
+        ctx.forge.upsert_comment(ref, marker(test), ack_text(request))
         return
-    at = ctx.when(event.at)
-    try:
-        test, note = parse_ack(event.args)
-        request = flags.get(conn, f"{ref.key}|{test}")
-        if request is None:
-            raise FlagCommandError(f"there is no flag request for `{test}` here")
-        if request.state == ACKNOWLEDGED:
-            ctx.forge.upsert_comment(ref, marker(test), ack_text(request))
-            return
-        files = ctx.forge.read_files(ref.repo, request.governed_branch)
-        policies = Policies.load(files, ctx.schemas)
-        account = account_of(ctx, ref.forge, event.author)
-        if not _may_acknowledge(policies, ref.forge, account, at, event.author.login):
-            raise FlagCommandError(
-                f"@{event.author.login} may not acknowledge flag requests: by the policies of "
-                f"`{request.governed_branch}`, only a current member whose role may "
-                f"`{PERMISSION}` may"
-            )
-    except (FlagCommandError, PolicyUnusable) as e:
-        _refuse(ctx, event, str(e), effects)
-        return
-    except ForgeError as e:
-        if not e.permanent:
-            raise
-        _refuse(ctx, event, str(e), effects)
-        return
+    policies = Policies.load(ctx.forge.read_files(ref.repo, request.governed_branch), ctx.schemas)
+    account = account_of(ctx, ref.forge, event.author)
+    if not _may_acknowledge(policies, ref.forge, account, at, event.author.login):
+        raise FlagCommandError(
+            f"@{event.author.login} may not acknowledge flag requests: by the policies of "
+            f"`{request.governed_branch}`, only a current member whose role may "
+            f"`{PERMISSION}` may"
+        )
     login = event.author.login
     effects.flag_acks.append((request.key, at, login, note))
     answered = replace(
