@@ -24,9 +24,11 @@ permission) costs the labels, never the check.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Connection
 
@@ -69,17 +71,45 @@ def review(
     policy_files: Mapping[str, bytes],
     checked: Sequence[Finding],
     at: datetime,
+    pinned: str = "",
 ) -> Answer:
-    """The submission verdicts and the impact section of one revision (pure)."""
+    """The submission verdicts and the impact section of one revision.
+
+    ``pinned`` is the commit ``policy_files`` were read at: the registry built from
+    it is kept (per commit and day), since every push of every guideline change
+    scores the same registry and building it verifies every product's results.
+    """
     paths = touched(base, head)
     products = [p for p in paths if p.split("/", 1)[0] == PRODUCTS_DIR]
     answer = Answer()
     if products:
         _submission(answer, base, head, paths, products, checked, at)
     if any(guideline_kind(p) for p in paths):
-        certified = registry.build(policy_files, at.date())
+        certified = _registry(policy_files, at.date(), pinned)
         answer.markdown += "\n" + impact.to_markdown(impact.impact(base, head, certified.entries))
     return answer
+
+
+_REGISTRIES: OrderedDict[tuple[str, date], registry.Registry] = OrderedDict()
+_REGISTRIES_KEPT = 16
+
+
+_REGISTRIES_LOCK = threading.Lock()
+
+
+def _registry(files: Mapping[str, bytes], day: date, pinned: str) -> registry.Registry:
+    key = (pinned, day)
+    with _REGISTRIES_LOCK:
+        found = _REGISTRIES.get(key) if pinned else None
+    if found is None:
+        found = registry.build(files, day)
+    if pinned:
+        with _REGISTRIES_LOCK:
+            _REGISTRIES[key] = found
+            _REGISTRIES.move_to_end(key)
+            while len(_REGISTRIES) > _REGISTRIES_KEPT:
+                _REGISTRIES.popitem(last=False)
+    return found
 
 
 def _submission(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import Protocol
 
@@ -74,6 +74,9 @@ EXPIRY_MARKER = "<!-- govbot:expiry -->"
 _snapshots: dict[tuple[str, str], tuple[str, dict[str, bytes]]] = {}
 """(forge, repo) -> (commit, files) of the governed branch last read: read again only when
 the branch has moved, since a tick runs every minute and a tree costs many requests."""
+_registries: dict[tuple[str, str], tuple[str, date, registry.Registry]] = {}
+"""(forge, repo) -> (commit, day, registry): verifying every product's results is done
+again only when the branch moves or the day changes, not at every tick."""
 
 
 def acts(clock: Clock) -> Iterator[str]:
@@ -179,7 +182,7 @@ def _expiries(clock: Clock) -> Iterator[str]:
         days = policies.certification.expiry_remind_days
         if not days:
             continue
-        listed = registry.build(files, now.date(), dates[(forge, repo)], policies.certification)
+        listed = _registry(ctx, repo, files, now.date(), dates[(forge, repo)], policies)
         for entry in listed.current():
             if entry.expires is None:
                 continue
@@ -220,6 +223,22 @@ def _expiries(clock: Clock) -> Iterator[str]:
                     ("expiry-reminded", detail),
                 )
             yield key
+
+
+def _registry(
+    ctx: Context,
+    repo: str,
+    files: dict[str, bytes],
+    day: date,
+    dates: dict[str, date],
+    policies: Policies,
+) -> registry.Registry:
+    sha = _snapshots[(ctx.forge.name, repo)][0]
+    cached = _registries.get((ctx.forge.name, repo))
+    if cached is None or cached[:2] != (sha, day):
+        cached = (sha, day, registry.build(files, day, dates, policies.certification))
+        _registries[(ctx.forge.name, repo)] = cached
+    return cached[2]
 
 
 def _tag(e: registry.Certified) -> str:

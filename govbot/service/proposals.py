@@ -77,7 +77,7 @@ def on_revision(
     # judged by the process in force when the revision was pushed (the era's paragraphs)
     result = check(base, head, ctx.schemas, ctx.cache, policy_files, when=at)
     # products: a verdict per program and the Foundation's vote; guidelines: their impact
-    certified = certification.review(base, head, policy_files, result.findings, at)
+    certified = certification.review(base, head, policy_files, result.findings, at, pinned)
     vote_class: str | None = certified.vote_class
     try:
         vote_class = vote_class or (
