@@ -54,7 +54,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,6 +206,12 @@ class TimedForge:
 
     def upsert_comment(self, review: ReviewRef, marker: str, body: str) -> str:
         return self.forge.upsert_comment(review, marker, body)
+
+    def labels(self, review: ReviewRef) -> frozenset[str]:
+        return self.forge.labels(review)
+
+    def edit_labels(self, review: ReviewRef, add: Sequence[str], remove: Sequence[str]) -> None:
+        self.forge.edit_labels(review, add, remove)
 
     def create_tag(self, repo: str, tag: str, sha: str, message: str) -> str:
         return self.forge.create_tag(repo, tag, sha, message)

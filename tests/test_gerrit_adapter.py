@@ -166,6 +166,22 @@ def test_upsert_comment_posts_a_message_without_votes(
     }
 
 
+def test_labels_are_hashtags(gerrit: FakeGerrit, forge: GerritForge, sleeps: Sleeps) -> None:
+    """rest-api-changes.txt: "Get Hashtags" (a list of strings) and "Set Hashtags" (a
+    HashtagsInput: ``add`` and ``remove``, both optional), in one call."""
+    gerrit.add_change(PROJECT, 4242, HEAD, {})
+    gerrit.change(PROJECT, 4242)["hashtags"] = ["wip"]
+    assert forge.labels(REVIEW) == {"wip"}
+    gerrit.fail_next(1, 503, path="/hashtags")
+    forge.edit_labels(REVIEW, ["tests-verified-2020.06"], ["missing-tests"])
+    assert forge.labels(REVIEW) == {"wip", "tests-verified-2020.06"}
+    posts = [r.body for r in gerrit.calls("POST", "/hashtags")]
+    assert posts[-1] == {"add": ["tests-verified-2020.06"], "remove": ["missing-tests"]}
+    assert len(posts) == 2 and len(sleeps) == 1  # the 503 was retried
+    forge.edit_labels(REVIEW, [], [])
+    assert len(gerrit.calls("POST", "/hashtags")) == 2  # nothing to do: no request
+
+
 def test_conflict_on_review_is_permanent(gerrit: FakeGerrit, forge: GerritForge) -> None:
     gerrit.add_change(PROJECT, 4242, HEAD, {})
     gerrit.fail_next(1, 409, body="change is closed")

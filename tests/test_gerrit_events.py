@@ -22,6 +22,7 @@ from govbot.core.events import (
     ChangeProposed,
     ChangeUpdated,
     CommentCommand,
+    LabelsEdited,
     ReviewRef,
     TagPushed,
     VoteCast,
@@ -192,6 +193,20 @@ def test_new_tag_is_pushed_and_other_refs_are_not() -> None:
     deleted = load("ref-updated-tag")
     deleted["refUpdate"].update(oldRev="d" * 40, newRev="0" * 40)
     assert normalise(deleted) == []
+
+
+def test_edits_of_govbots_hashtags_are_reported() -> None:
+    """cmd-stream-events.txt, hashtags-changed: ``editor``, ``added``, ``removed``."""
+    event = load("hashtags-changed")
+    at = datetime.fromtimestamp(event["eventCreatedOn"], tz=UTC)
+    assert normalise(event) == [
+        LabelsEdited(REVIEW, ("tests-verified-2020.06", "missing-tests"), Actor("vic"), at)
+    ]
+    event.update(added=["wip"], removed=[])
+    assert normalise(event) == []  # a hashtag of the project's own
+    mine = load("hashtags-changed")
+    mine["editor"]["username"] = "govbot"
+    assert normalise(mine) == []  # govbot's own edit, reported back
 
 
 @pytest.mark.parametrize("kind", ["topic-changed", "reviewer-added", "batch-ref-updated"])

@@ -226,6 +226,36 @@ def test_upsert_comment_edits_its_comment_instead_of_posting_again(
     assert len(gh.calls("PATCH", "/comments/")) == 1
 
 
+def test_labels_are_the_issues_added_created_and_removed_idempotently(
+    gh: FakeGitHub, repo: FakeRepo, forge: GitHubForge
+) -> None:
+    """GitHub REST "Labels": a pull request's labels are its issue's; "Add labels to an
+    issue" creates a label the repository lacks; "Remove a label from an issue" answers 404
+    when the issue lacks it, which is what removing asked for."""
+    repo.add_labels(7, ["bug"])
+    assert forge.labels(REVIEW) == {"bug"}
+    forge.edit_labels(REVIEW, ["tests-verified-2020.06", "missing-tests"], [])
+    assert repo.issue_labels[7] == ["bug", "tests-verified-2020.06", "missing-tests"]
+    assert repo.labels["missing-tests"]["color"] == "ededed"  # made by GitHub on first use
+    forge.edit_labels(REVIEW, [], ["missing-tests", "guideline-not-valid"])
+    assert forge.labels(REVIEW) == {"bug", "tests-verified-2020.06"}
+    assert len(gh.calls("DELETE", "/labels/")) == 2
+    forge.edit_labels(REVIEW, [], [])
+    assert len(gh.calls("POST", "/labels")) == 1  # nothing to do: no request
+
+
+def test_a_refused_label_is_permanent_and_a_5xx_retried(
+    gh: FakeGitHub, repo: FakeRepo, forge: GitHubForge, sleeps: list[float]
+) -> None:
+    gh.fail_next(1, 502, path="/issues/7/labels")
+    forge.edit_labels(REVIEW, ["missing-tests"], [])
+    assert repo.issue_labels[7] == ["missing-tests"] and len(sleeps) == 1
+    gh.labels_forbidden = True
+    with pytest.raises(ForgeError) as refused:
+        forge.edit_labels(REVIEW, ["submission-invalid"], [])
+    assert refused.value.permanent and "403" in str(refused.value)
+
+
 def test_create_tag_is_idempotent_and_never_moves_a_tag(
     gh: FakeGitHub, repo: FakeRepo, forge: GitHubForge
 ) -> None:

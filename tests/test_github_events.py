@@ -25,6 +25,7 @@ from govbot.core.events import (
     ChangeProposed,
     ChangeUpdated,
     CommentCommand,
+    LabelsEdited,
     ReviewRef,
     TagPushed,
     VoteCast,
@@ -270,6 +271,44 @@ def test_a_release_request_may_come_from_a_plain_issue() -> None:
         CommentCommand(GOV, CAROL, "release", ("2024.06",), "321", WHEN, "main", CAROL, "main")
     ]
     assert normalise("issue_comment", comment("edited", "/release 2024.06", on_pr=False)) is None
+
+
+def test_a_flag_request_may_come_from_a_plain_issue() -> None:
+    """2017A C3: a vendor raises a concern with a test on an issue, a chair answers there."""
+    asked = comment("created", "/flag-request tempest.api.x.test_y it cannot pass", on_pr=False)
+    assert normalise("issue_comment", asked) == [
+        CommentCommand(
+            GOV,
+            CAROL,
+            "flag-request",
+            ("tempest.api.x.test_y", "it", "cannot", "pass"),
+            "321",
+            WHEN,
+            "main",
+            CAROL,
+            "main",
+        )
+    ]
+    [edited] = normalise("issue_comment", comment("edited", "/flag-ack t", on_pr=False)) or []
+    assert isinstance(edited, CommentCommand) and edited.command == "flag-ack"
+    assert normalise("issue_comment", comment("created", "/hold", on_pr=False)) is None
+
+
+def label(action: str, name: str, sender: Actor = BOB) -> dict[str, Any]:
+    found = pr(action, updated_at=AT)
+    found["label"] = {"id": 9, "node_id": "LA_9", "url": "https://api.github.com/repos/org/gov/labels/x",
+                      "name": name, "color": "ededed", "default": False, "description": None}  # fmt: skip
+    found["sender"] = user(sender)
+    return found
+
+
+def test_edits_of_govbots_labels_are_reported_and_no_others() -> None:
+    [edit] = normalise("pull_request", label("labeled", "tests-verified-2020.06")) or []
+    assert edit == LabelsEdited(GOV, ("tests-verified-2020.06",), BOB, WHEN)
+    [edit] = normalise("pull_request", label("unlabeled", "missing-tests", CAROL)) or []
+    assert edit.labels == ("missing-tests",) and edit.by == CAROL
+    assert normalise("pull_request", label("labeled", "needs-docs")) is None
+    assert normalise("pull_request", label("unlabeled", "tests-verified-")) is None
 
 
 def test_deleting_or_editing_away_a_vote_comment_withdraws_the_vote() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from govbot.core.check import check
 from govbot.core.findings import Severity
 from govbot.core.validate import validate_files
@@ -69,3 +71,37 @@ def test_a_change_that_renames_a_role_away_is_blocked() -> None:
     result = check(base, head, bundled.schema_set(), None)
     assert result.errors > 0
     assert {f.file for f in result.findings if f.rule == "policy.unknown-role"} == {VOTING}
+
+
+# -- the flag-request days (2017A C3.3): one source ------------------------------------
+
+
+def test_flag_request_days_the_time_line_disagrees_with_are_a_conflict_at_its_line() -> None:
+    """certification.yaml says how many days govbot acts on; timeline.yaml may only agree."""
+    from govbot.core.policies import Policies, PolicyUnusable
+
+    files = read_directory(REPO)
+    assert [
+        f for f in validate_files(files, bundled.schema_set()) if f.rule == "policy.conflict"
+    ] == []
+    timeline = files["policies/timeline.yaml"].decode()
+    files["policies/timeline.yaml"] = timeline.replace(
+        "within_days: 30", "within_days: 20"
+    ).encode()
+    [found] = [
+        f for f in validate_files(files, bundled.schema_set()) if f.rule == "policy.conflict"
+    ]
+    line = timeline.splitlines()[found.line - 1].strip()
+    assert (found.file, line, found.severity) == (
+        "policies/timeline.yaml",
+        "within_days: 30",
+        Severity.ERROR,
+    )
+    assert "within 20 day(s) here and within 30 in policies/certification.yaml" in found.message
+    with pytest.raises(PolicyUnusable) as raised:  # no vote is judged by contradictory rules
+        Policies.load(files, bundled.schema_set())
+    assert [f.rule for f in raised.value.findings] == ["policy.conflict"]
+    # left out of the time line, the certification policy's number is the only one
+    files["policies/timeline.yaml"] = timeline.replace("    within_days: 30\n", "").encode()
+    assert not [f for f in validate_files(files, bundled.schema_set()) if f.severity is Severity.ERROR and f.file.startswith("policies/")]  # fmt: skip
+    assert Policies.load(files, bundled.schema_set()).certification.flag_ack_days == 30

@@ -26,6 +26,8 @@ from govbot.core.policy import DEFAULT_ROLES, Committee, VoteRule, day_of
 from govbot.core.rules import split_key
 
 PATH = "policies/certification.yaml"
+VOTE_CLASS = "certification"
+"""The vote class of a product submission: a change that touches nothing but ``products/``."""
 SCHEMA = "certification.schema.json"
 UNOFFICIAL = "Unofficial Results - Not Yet Accepted By The OpenStack Foundation"
 DEFAULT_RULE = VoteRule(quorum=1, approvals=(("foundation", 1),), veto=frozenset({"foundation"}))
@@ -92,6 +94,19 @@ class CertificationPolicy:
         """C3.3: when a vendor's request to flag a test must be acknowledged."""
         return _utc(requested_at, "requested_at") + timedelta(days=self.flag_ack_days)
 
+    def deciders(self, forge: str, at: datetime) -> list[str]:
+        """The logins on ``forge`` of the reviewers who sit at ``at`` in a role whose
+        approval or veto decides (the people to tell about a submission)."""
+        rule = self.approval
+        roles = {role for role, _ in rule.approvals} | set(rule.veto)
+        return sorted(
+            login
+            for m in self.reviewers.members
+            if m.standing(at) == "member" and roles & set(m.roles)
+            for login in [m.account(forge)]
+            if login
+        )
+
     def waiver_allowed(self, guideline: str) -> bool:
         """Whether a waiver may apply to a guideline: none after ``last_guideline``."""
         parts = split_key(guideline)
@@ -118,6 +133,18 @@ def expiry_reminders(
     at_expiry = datetime.combine(expires, time(0), tzinfo=UTC)
     out = [(at_expiry - timedelta(days=n), n) for n in sorted(set(days), reverse=True)]
     return [(at, n) for at, n in out if start <= at < end]
+
+
+def reminder_due(due: datetime, days: tuple[int, ...], now: datetime) -> int | None:
+    """Which reminder of a deadline is due at ``now``: the nearest of those ``days`` before
+    ``due`` whose time has come (0: the deadline itself has passed); None before the first.
+
+    A clock that was down past several reminder times sends only the latest one; the
+    caller records each it sends, so none goes twice.
+    """
+    start = _utc(due, "due")
+    passed = [n for n in {*days, 0} if start - timedelta(days=n) <= _utc(now, "now")]
+    return min(passed) if passed else None
 
 
 def issues(data: Any) -> Iterator[integrity.Issue]:

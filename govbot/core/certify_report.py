@@ -104,7 +104,11 @@ def _md(text: str) -> str:
 _ICON = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.NOTICE: "ℹ️"}
 
 
-def to_markdown(verdicts: Sequence[Verdict], extra: Sequence[Finding] = ()) -> str:
+def to_markdown(
+    verdicts: Sequence[Verdict], extra: Sequence[Finding] = (), *, with_findings: bool = True
+) -> str:
+    """The capability tables, then the findings (left out with ``with_findings=False``,
+    for a review comment that lists them already, with the change's other findings)."""
     out = []
     if verdicts and verdicts[0].label:
         out.append(f"> **{_md(verdicts[0].label)}**\n")
@@ -132,7 +136,7 @@ def to_markdown(verdicts: Sequence[Verdict], extra: Sequence[Finding] = ()) -> s
         else:
             out.extend(rows)
         out.append("")
-    findings = [*extra, *(f for v in verdicts for f in v.findings)]
+    findings = [*extra, *(f for v in verdicts for f in v.findings)] if with_findings else []
     if findings:
         out.append("#### Findings\n")
         for f in findings:

@@ -126,6 +126,21 @@ class CommentCommand:
 
 
 @dataclass(frozen=True)
+class LabelsEdited:
+    """Labels (GitHub) or hashtags (Gerrit) of a review were added or removed.
+
+    Only edits of the labels govbot manages are reported (see
+    :mod:`govbot.core.labels`); the handler puts govbot's verdict back, so
+    ``labels`` and ``by`` are for the audit log, not for deciding.
+    """
+
+    review: ReviewRef
+    labels: tuple[str, ...]  # the managed labels the event names
+    by: Actor | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class TagPushed:
     repo: str
     tag: str
@@ -140,5 +155,6 @@ Event = (
     | VoteCast
     | VoteWithdrawn
     | CommentCommand
+    | LabelsEdited
     | TagPushed
 )

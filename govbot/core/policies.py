@@ -1,4 +1,4 @@
-"""The process of a governed branch, as data: the five files under ``policies/``, loaded once.
+"""The process of a governed branch, as data: the files under ``policies/``, loaded once.
 
 Every part of govbot that needs the process (the checker, the votes, the
 clock, releases) reads it through :meth:`Policies.from_files` on one snapshot
@@ -9,10 +9,11 @@ the rules applies.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from govbot.core import layout, policy_links
+from govbot.core import certification, layout, policy_links
+from govbot.core.certification import CertificationPolicy
 from govbot.core.check import RulesPolicy, load_policies
 from govbot.core.findings import Finding, Severity
 from govbot.core.policy import Committee, VotingPolicy
@@ -40,6 +41,8 @@ class Policies:
     validation: ValidationPolicy
     rules: RulesPolicy
     problems: tuple[str, ...] = ()  # what could not be used, for the logs
+    certification: CertificationPolicy = field(default_factory=CertificationPolicy)
+    """Who reviews product submissions for the Foundation, and by when (2017A C)."""
 
     @classmethod
     def load(cls, files: Mapping[str, bytes], schemas: SchemaSet) -> Policies:
@@ -95,6 +98,11 @@ class Policies:
             except TimelineError as e:
                 problems.append(f"{layout.TIMELINE}: unusable: {e}")
         validation, rules, _ = load_policies(files)
+        certifying = (
+            CertificationPolicy.from_data(load(certification.PATH))
+            if certification.PATH in files
+            else CertificationPolicy()
+        )
         return cls(
             Committee.from_data(load(layout.COMMITTEE)),
             VotingPolicy.from_data(load(layout.VOTING)),
@@ -102,4 +110,5 @@ class Policies:
             validation,
             rules,
             tuple(problems),
+            certifying,
         )

@@ -31,7 +31,8 @@ CASE_INSENSITIVE = frozenset({"github"})
 class Role:
     name: str
     description: str = ""
-    # actions: "hold", "release" (lift anyone's hold), "prepare-release" (/release ID)
+    # actions: "hold", "release" (lift anyone's hold), "prepare-release" (/release ID),
+    # "acknowledge-flags" (/flag-ack TEST: answer a vendor's flag request, 2017A C3.3)
     may: frozenset[str] = frozenset()
 
 
@@ -39,7 +40,7 @@ DEFAULT_ROLES = (
     Role(
         "chair",
         "Co-chair: a core reviewer (2017A B4)",
-        frozenset({"hold", "release", "prepare-release"}),
+        frozenset({"hold", "release", "prepare-release", "acknowledge-flags"}),
     ),
     Role("member", "Voting member of the committee"),
 )

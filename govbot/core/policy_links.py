@@ -1,9 +1,17 @@
-"""Checks across policy files: what voting.yaml names must exist in committee.yaml.
+"""Checks across policy files: what voting.yaml names must exist in committee.yaml, and
+two files may not give one rule two values.
 
 Each policy file passes its own schema, but a vote rule that asks for the
 approval of a role the committee does not have (a typo, a role renamed)
 could never pass, and a veto by a missing role would silently never apply.
 Only a cross-file check sees that, so it runs after the files' own checks.
+
+The days within which flag requests are acknowledged (2017A C3.3) can be
+written in two files: ``certification.yaml`` (``flag_requests.
+acknowledge_within_days``), the one govbot acts on, and ``timeline.yaml``
+(``acknowledgements.flag_request.within_days``), kept for the time line's
+own display. Both set and different is a ``policy.conflict`` at the time
+line's line: the process would say two things.
 """
 
 from __future__ import annotations
@@ -12,17 +20,59 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from govbot.core.findings import Finding, KeyPath, Severity
-from govbot.core.layout import COMMITTEE, VOTING
+from govbot.core.layout import CERTIFICATION, COMMITTEE, TIMELINE, VOTING
 from govbot.core.policy import DEFAULT_ROLES
 from govbot.core.yamlio import parse_bytes
 
 RULE = "policy.unknown-role"
-FILES = (COMMITTEE, VOTING)
+CONFLICT = "policy.conflict"
+FILES = (COMMITTEE, VOTING, TIMELINE, CERTIFICATION)
+TIMELINE_FLAG_DAYS = ("acknowledgements", "flag_request", "within_days")
+CERTIFICATION_FLAG_DAYS = ("flag_requests", "acknowledge_within_days")
 
 
 def check(files: Mapping[str, bytes], severity: Severity | None) -> list[Finding]:
-    """The roles voting.yaml names that committee.yaml (or its defaults) does not define."""
-    if severity is None or VOTING not in files:
+    """The roles voting.yaml names that committee.yaml (or its defaults) does not define,
+    and the flag-request days the time line and the certification policy disagree on."""
+    if severity is None:
+        return []
+    return [*_unknown_roles(files, severity), *_flag_days(files, severity)]
+
+
+def _flag_days(files: Mapping[str, bytes], severity: Severity) -> list[Finding]:
+    if TIMELINE not in files or CERTIFICATION not in files:
+        return []
+    timeline = parse_bytes(TIMELINE, files[TIMELINE])
+    days = _at(timeline.data, TIMELINE_FLAG_DAYS)
+    source = _at(parse_bytes(CERTIFICATION, files[CERTIFICATION]).data, CERTIFICATION_FLAG_DAYS)
+    if not isinstance(days, int) or not isinstance(source, int) or days == source:
+        return []
+    [(line, column)] = timeline.locate([TIMELINE_FLAG_DAYS])
+    return [
+        Finding(
+            TIMELINE,
+            CONFLICT,
+            f"flag requests are acknowledged within {days} day(s) here and within {source} in "
+            f"{CERTIFICATION} (flag_requests.acknowledge_within_days), which govbot acts on; "
+            "give one number (2017A C3.3), or leave this one out",
+            severity,
+            line,
+            column,
+            TIMELINE_FLAG_DAYS,
+        )
+    ]
+
+
+def _at(data: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _unknown_roles(files: Mapping[str, bytes], severity: Severity) -> list[Finding]:
+    if VOTING not in files:
         return []
     voting = parse_bytes(VOTING, files[VOTING])
     roles = _roles(files.get(COMMITTEE))

@@ -8,7 +8,7 @@ before instead of posting again, so a retried event never answers twice.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -131,6 +131,14 @@ class Forge(Protocol):
 
     def upsert_comment(self, review: ReviewRef, marker: str, body: str) -> str:
         """Create, or edit in place, the one comment carrying ``marker``; returns its id."""
+        ...
+
+    def labels(self, review: ReviewRef) -> frozenset[str]:
+        """The review's labels (GitHub) or hashtags (Gerrit), as the forge has them now."""
+        ...
+
+    def edit_labels(self, review: ReviewRef, add: Sequence[str], remove: Sequence[str]) -> None:
+        """Add and remove labels; removing one that is already gone is not an error."""
         ...
 
     def create_tag(self, repo: str, tag: str, sha: str, message: str) -> str: ...

@@ -8,7 +8,7 @@ log, like real posts are (``govbot reports`` shows them).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +63,13 @@ class DryRunForge:
 
     def upsert_comment(self, review: ReviewRef, marker: str, body: str) -> str:
         return f"dry-run:comment:{review.key}"
+
+    def labels(self, review: ReviewRef) -> frozenset[str]:
+        """A local clone has no labels: every label govbot wants is recorded as to be added."""
+        return frozenset()
+
+    def edit_labels(self, review: ReviewRef, add: Sequence[str], remove: Sequence[str]) -> None:
+        return None
 
     def create_tag(self, repo: str, tag: str, sha: str, message: str) -> str:
         return f"dry-run:tag:{repo}:{tag}"

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -173,6 +173,15 @@ class GerritForge:
         message = _limit(plain_text(body))
         self.rest.set_review(change_id(review), "current", message, tag=tag, notify=self.notify)
         return f"{review.key}:{tag}"
+
+    def labels(self, review: ReviewRef) -> frozenset[str]:
+        """Gerrit's labels are votes; what GitHub calls labels are Gerrit's hashtags."""
+        return frozenset(self.rest.hashtags(change_id(review)))
+
+    def edit_labels(self, review: ReviewRef, add: Sequence[str], remove: Sequence[str]) -> None:
+        """One "Set Hashtags" call; removing a hashtag the change lacks changes nothing."""
+        if add or remove:
+            self.rest.set_hashtags(change_id(review), list(add), list(remove))
 
     def create_tag(self, repo: str, tag: str, sha: str, message: str) -> str:
         return self.rest.create_tag(repo, tag, sha, message)

@@ -32,12 +32,14 @@ from govbot.core.events import (
     ChangeUpdated,
     CommentCommand,
     Event,
+    LabelsEdited,
     ReviewRef,
     TagPushed,
     VoteCast,
     VoteWithdrawn,
     parse_command,
 )
+from govbot.core.labels import is_managed
 from govbot.forges import base
 
 ZERO_SHA = "0" * 40
@@ -265,7 +267,27 @@ def _ref_updated(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
     return [TagPushed(r.text("refUpdate.project"), ref.removeprefix("refs/tags/"), new)]
 
 
+def _hashtags_changed(r: _Reader, vote_label: str, bot_user: str) -> list[Event]:
+    """cmd-stream-events.txt, "hashtags-changed": ``change``, ``editor`` (who edited),
+    ``added`` and ``removed`` (hashtags), ``hashtags`` (all of them now). Only an edit of
+    a hashtag govbot manages concerns it, and govbot's own edits are not reported back."""
+    named = [
+        h
+        for key in ("added", "removed")
+        for h in (r.get(key) if isinstance(r.get(key), list) else [])
+        if isinstance(h, str) and is_managed(h)
+    ]
+    if not named:
+        return []
+    if r.get("editor.username") == bot_user:
+        return []
+    editor = r.account("editor")
+    by = Actor(editor) if editor is not None else None
+    return [LabelsEdited(r.review(), tuple(dict.fromkeys(named)), by, r.at())]
+
+
 _HANDLERS = {
+    "hashtags-changed": _hashtags_changed,
     "patchset-created": _patchset_created,
     "change-restored": _change_restored,
     "change-merged": _change_merged,

@@ -270,6 +270,21 @@ class GerritRest:
         )
         return result
 
+    def hashtags(self, change: str) -> list[str]:
+        """rest-api-changes.txt, "Get Hashtags": "the change's hashtags are returned as a list
+        of strings" (GET /changes/{id}/hashtags)."""
+        return [str(h) for h in self._json("GET", f"/changes/{change}/hashtags")]
+
+    def set_hashtags(self, change: str, add: list[str], remove: list[str]) -> list[str]:
+        """ "Set Hashtags": "Adds and/or removes hashtags from a change", given a HashtagsInput
+        (``add``, ``remove``: both optional lists); answers the hashtags it now has."""
+        body: dict[str, list[str]] = {}
+        if add:
+            body["add"] = add
+        if remove:
+            body["remove"] = remove
+        return [str(h) for h in self._json("POST", f"/changes/{change}/hashtags", body)]
+
     def query_changes(self, query: str, *options: str) -> list[dict[str, Any]]:
         params = urlencode([("q", query), *(("o", o) for o in options)])
         return list(self._json("GET", f"/changes/?{params}"))

@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -292,6 +292,34 @@ class GitHubForge(GitHubReleases, GitHubClient):
             existing = comment
             self._call(f"comment {comment.id} on {review.key}", lambda: existing.edit(text))
         return str(comment.id)
+
+    # -- labels --------------------------------------------------------------
+
+    def labels(self, review: ReviewRef) -> frozenset[str]:
+        """GET /repos/{o}/{r}/issues/{n}/labels: "Every pull request is an issue", and labels
+        of both are managed through the Issues endpoints (GitHub REST, "Labels")."""
+        issue = self._repo(review.repo).get_issue(_number(review))
+        names = self._call(
+            f"labels of {review.key}", lambda: [label.name for label in issue.get_labels()]
+        )
+        return frozenset(names)
+
+    def edit_labels(self, review: ReviewRef, add: Sequence[str], remove: Sequence[str]) -> None:
+        """POST .../labels adds (GitHub creates a label the repository lacks, github/docs#35718);
+        DELETE .../labels/{name} removes one, and "returns a 404 Not Found status if the label
+        does not exist" on the issue: already gone is what was asked, so it is not an error."""
+        issue = self._repo(review.repo).get_issue(_number(review))
+        if add:
+            self._call(f"add labels to {review.key}", lambda: issue.add_to_labels(*add))
+        for name in remove:
+            try:
+                self._call(
+                    f"remove label {name} from {review.key}",
+                    partial(issue.remove_from_labels, name),
+                )
+            except GitHubError as e:
+                if e.status != 404:
+                    raise
 
 
 def _comment_text(marker: str, body: str) -> str:

@@ -28,16 +28,20 @@ from govbot.core.events import (
     ChangeUpdated,
     CommentCommand,
     Event,
+    LabelsEdited,
     ReviewRef,
     TagPushed,
     VoteCast,
     VoteWithdrawn,
     parse_command,
 )
+from govbot.core.labels import is_managed
 from govbot.forges import base
 
 # Comment commands that cast a vote: deleting (or editing away) such a comment withdraws it.
 VOTE_COMMANDS = frozenset({"vote"})
+# Commands a plain issue carries too ("/release" only when the comment is created).
+ISSUE_COMMANDS = frozenset({"flag-request", "flag-ack"})
 
 _REVIEW_VOTES = {"approved": 1, "changes_requested": -1}
 
@@ -65,6 +69,13 @@ def _pull_request(p: dict[str, Any]) -> list[Event] | None:
         return [ChangeUpdated(**_change(p))]
     if action == "edited":
         return []  # title or body edits: nothing govbot checks changed
+    if action in ("labeled", "unlabeled"):
+        name = _get(p, "label", "name", optional=True)
+        if not isinstance(name, str) or not is_managed(name):
+            return None  # a label of the project's own: not govbot's business
+        return [
+            LabelsEdited(_review(p), (name,), _sender(p), _time(p, "pull_request", "updated_at"))
+        ]
     if action == "closed":
         review = _review(p)
         if _get(p, "pull_request", "merged", kind=bool, optional=True):
@@ -115,9 +126,13 @@ def _issue_comment(p: dict[str, Any]) -> list[Event] | None:
     command = parse_command(body)
     comment_id = str(_get(p, "comment", "id", kind=int))
     on_pr = bool(_get(p, "issue", "pull_request", kind=dict, optional=True))
-    release_request = action == "created" and command is not None and command[0] == "release"
-    if not on_pr and not release_request:
-        return None  # a plain issue: only a release request ("/release 2020.06") is for govbot
+    issue_request = (
+        action in ("created", "edited")
+        and command is not None
+        and (command[0] in ISSUE_COMMANDS or (action == "created" and command[0] == "release"))
+    )
+    if not on_pr and not issue_request:
+        return None  # a plain issue: only a release or flag request is for govbot
     if action == "deleted":
         if command and command[0] in VOTE_COMMANDS:
             return [VoteWithdrawn(review, author, source="comment", by=by, source_id=comment_id)]

@@ -12,7 +12,7 @@ what was actually sent.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from govbot.core.events import ReviewRef
@@ -24,7 +24,7 @@ _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
 
 @dataclass(frozen=True)
 class Posted:
-    kind: str  # "check" | "vote" | "comment" | "tag" | "release" | "change"
+    kind: str  # "check" | "vote" | "comment" | "labels" | "tag" | "release" | "change"
     review_key: str
     head_sha: str
     title: str
@@ -97,6 +97,19 @@ class RecordingForge:
         ident = self.forge.upsert_comment(review, marker, body)
         self.posted.append(Posted("comment", review.key, head_sha, marker, body, ident))
         return ident
+
+    def labels(self, review: ReviewRef) -> frozenset[str]:
+        return self.forge.labels(review)
+
+    def edit_labels(
+        self, review: ReviewRef, add: Sequence[str], remove: Sequence[str], head_sha: str = ""
+    ) -> None:
+        """Labels are names, not prose: nothing to make inert; recorded as +added -removed."""
+        if not add and not remove:
+            return
+        self.forge.edit_labels(review, add, remove)
+        body = " ".join([*(f"+{a}" for a in add), *(f"-{r}" for r in remove)])
+        self.posted.append(Posted("labels", review.key, head_sha, "labels", body, review.key))
 
     def create_tag(self, repo: str, tag: str, sha: str, message: str) -> str:
         ident = self.forge.create_tag(repo, tag, sha, message)

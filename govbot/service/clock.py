@@ -10,7 +10,10 @@ where the last one stopped) and does what has come due:
   tally a crash interrupted, or a policy cache gone stale, is caught up;
 * a reminder is posted to a review before its decision time, at the days the
   timeline policy names;
-* a timeline milestone that has passed is recorded in the audit log.
+* a timeline milestone that has passed is recorded in the audit log;
+* the certification half's deadlines (``service/deadlines.py``): the
+  Foundation's 30-day review of a submission, certifications about to
+  expire, flag requests to acknowledge.
 
 Every act is claimed first by inserting its key into ``clock_events`` (unique):
 of two clocks running at once, only the one whose insert succeeds acts, so
@@ -32,7 +35,7 @@ from govbot.core.timeline import Timeline
 from govbot.core.validate import SchemaSet
 from govbot.forges.base import Forge, ForgeError
 from govbot.forges.recording import RecordingForge
-from govbot.service import voting
+from govbot.service import deadlines, voting
 from govbot.service.context import Context, reports_of
 from govbot.store import clock, reviews, votes
 from govbot.store.effects import Effects, apply
@@ -58,7 +61,13 @@ class Clock:
 
     def tick(self) -> list[str]:
         """Do what is due now; returns the keys acted on."""
-        done = [*self._decisions(), *self._resync(), *self._reminders(), *self._milestones()]
+        done = [
+            *self._decisions(),
+            *self._resync(),
+            *self._reminders(),
+            *self._milestones(),
+            *deadlines.acts(self),
+        ]
         for key in done:
             log.info("clock: %s", key)
         return done
@@ -77,7 +86,8 @@ class Clock:
                 self._retally(u.review_key, u.forge)
                 yield claim
 
-    def _write(self, effects: Effects, recorder: RecordingForge | None = None) -> None:
+    def write(self, effects: Effects, recorder: RecordingForge | None = None) -> None:
+        """Record an act's effects (and what its recorder posted) in one transaction."""
         if recorder is not None:
             effects.reports += reports_of(recorder)
         with self.engine.begin() as conn:
@@ -131,7 +141,7 @@ class Clock:
         repo, number = rest.rsplit("#", 1)
         body = f"The vote on this change can be decided from {due:%Y-%m-%d %H:%M} UTC (in {days} day(s) or less)."
         recorder.upsert_comment(ReviewRef(forge_part, repo, number), REMINDER_MARKER, body)
-        self._write(Effects(audit=[("reminded", review_key, {"due": due.isoformat()})]), recorder)
+        self.write(Effects(audit=[("reminded", review_key, {"due": due.isoformat()})]), recorder)
 
     def _milestones(self) -> Iterator[str]:
         timeline = self._timeline()
@@ -144,5 +154,5 @@ class Clock:
             claim = f"milestone:{m.cycle}:{m.id}"
             if self.claim(claim, "milestone", m.cycle, m.at):
                 detail = {"milestone": m.id, "name": m.name, "at": m.at.isoformat()}
-                self._write(Effects(audit=[("milestone-passed", m.cycle, detail)]))
+                self.write(Effects(audit=[("milestone-passed", m.cycle, detail)]))
                 yield claim

@@ -6,7 +6,15 @@ listing them here, once, is what makes the worker and the clock see them all.
 
 from __future__ import annotations
 
-from govbot.service import proposals, releasing, voting
+from govbot.service import certification, certified, flag_requests, proposals, releasing, voting
 from govbot.service.registry import handle
 
-__all__ = ["handle", "proposals", "releasing", "voting"]
+__all__ = [
+    "certification",
+    "certified",
+    "flag_requests",
+    "handle",
+    "proposals",
+    "releasing",
+    "voting",
+]

@@ -19,6 +19,7 @@ from govbot.core.events import ChangeAbandoned, ChangeMerged, ChangeProposed, Ch
 from govbot.core.findings import Finding, Severity
 from govbot.core.policies import Policies, PolicyUnusable
 from govbot.forges.base import Annotation, CheckReport, ForgeError
+from govbot.service import certification
 from govbot.service.context import Context
 from govbot.service.governed import governed_branch
 from govbot.service.registry import handles
@@ -75,8 +76,11 @@ def on_revision(
         return
     # judged by the process in force when the revision was pushed (the era's paragraphs)
     result = check(base, head, ctx.schemas, ctx.cache, policy_files, when=at)
+    # products: a verdict per program and the Foundation's vote; guidelines: their impact
+    certified = certification.review(base, head, policy_files, result.findings, at, pinned)
+    vote_class: str | None = certified.vote_class
     try:
-        vote_class: str | None = (
+        vote_class = vote_class or (
             Policies.load(policy_files, ctx.schemas)
             .voting.classify(result.changed_files, result.changes)
             .name
@@ -91,18 +95,22 @@ def on_revision(
     restart = previous is not None and previous.vote_class != vote_class
     effects.reviews.append(_update(event, at, ctx.receipt, current, governed, pinned, restart))
     effects.heads.append((ref.key, event.head_sha, content, vote_class, at))
-    warnings = sum(f.severity is Severity.WARNING for f in result.findings)
+    findings = [*result.findings, *certified.findings]
+    errors = sum(f.severity is Severity.ERROR for f in findings)
+    warnings = sum(f.severity is Severity.WARNING for f in findings)
     post(
         ctx,
         event,
         base_rev,
-        "failure" if result.errors else "success",
-        f"{result.errors} error(s), {warnings} warning(s)",
-        report.check_markdown(result.findings, result.changes, result.era, result.scores),
-        result.findings,
+        "failure" if errors else "success",
+        f"{errors} error(s), {warnings} warning(s)",
+        report.check_markdown(findings, result.changes, result.era, result.scores)
+        + certified.markdown,
+        findings,
         effects,
         vote_class=vote_class,
     )
+    certification.label(ctx, conn, ref, event.head_sha, certified.labels, at, effects)
     if restart:
         effects.audit.append(
             (

@@ -22,11 +22,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from govbot.core.certification import VOTE_CLASS as CERTIFICATION_CLASS
 from govbot.core.decisions import Decision
 from govbot.core.decisions import ballot as decision_ballot
 from govbot.core.events import Actor, CommentCommand, Event, ReviewRef, VoteCast, VoteWithdrawn
 from govbot.core.policies import Policies, PolicyUnusable
-from govbot.core.policy import VoteClass
+from govbot.core.policy import Committee, VoteClass
 from govbot.core.votes import Ballot, Tally, render_markdown, tally
 from govbot.forges.base import CheckReport, ForgeError
 from govbot.forges.recording import RecordingForge
@@ -51,6 +52,8 @@ COMMAND_HELP = (
     "- `/vote +1`, `/vote -1`, `/vote 0` (or `/abstain`): cast or change your vote\n"
     "- `/hold`, `/unhold`: stop the decision while something is discussed (roles allowed by the committee policy)\n"
     "- `/release ID [--supersede OLD ...]`: open the change that approves the draft as ID (roles allowed by the committee policy)\n"
+    "- `/flag-request TEST_ID reason...`: ask the Interop Working Group to flag a test (2017A C3)\n"
+    "- `/flag-ack TEST_ID [note]`: acknowledge a flag request made here (roles allowed to acknowledge flags)\n"
 )
 CONCLUSIONS = {
     "passed": "success",
@@ -61,6 +64,10 @@ CONCLUSIONS = {
     "not-governed": "neutral",
 }
 VOTE_WORDS = {"+1": 1, "1": 1, "-1": -1, "0": 0}
+ROSTERS = {
+    CERTIFICATION_CLASS: "a product submission: the Foundation's reviewers of "
+    "policies/certification.yaml decide (2017A C2.2)"
+}
 KNOWN_ONLY_BY_VOTE = datetime(1970, 1, 1, tzinfo=UTC)
 """The update time of a review known only by a vote so far: any real state wins over it."""
 
@@ -344,14 +351,17 @@ def judge(
     vote_class, outcome = evaluate(
         policies, class_name, ballots, ref.forge, head, review.period_start, now, same
     )
+    roster = rules_for(policies, class_name)[1]
     state, explanation = outcome.state, outcome.explanation
     if review.draft:
         state = "pending"
         explanation = "A draft: the review period starts when it is marked ready for review."
     summary = (
         f"Vote class **{vote_class.name}**. Judged by the policies of the governed branch "
-        f"`{review.governed_branch or '?'}` at `{(review.policy_sha or '?')[:12]}`.\n\n"
-        + render_markdown(outcome, policies.committee)
+        f"`{review.governed_branch or '?'}` at `{(review.policy_sha or '?')[:12]}`"
+        + (f" ({ROSTERS[vote_class.name]})" if vote_class.name in ROSTERS else "")
+        + ".\n\n"
+        + render_markdown(outcome, roster)
     )
     if review.draft:
         summary = f"**{explanation}**\n\n" + summary
@@ -386,6 +396,28 @@ def _plain_result(
     )
 
 
+def rules_for(policies: Policies, class_name: str | None) -> tuple[VoteClass, Committee]:
+    """The rule a review's vote follows and the roster whose votes count.
+
+    A product submission (vote class ``certification``) is decided by the
+    Foundation's reviewers under ``certification.yaml``'s approval rule (2017A
+    C2.2: the Foundation has final authority); any other change by the
+    committee under its ``voting.yaml`` class. Both come from the same pinned
+    policies and go through the same ``tally``.
+    """
+    if class_name == CERTIFICATION_CLASS:
+        cert = policies.certification
+        return VoteClass(CERTIFICATION_CLASS, cert.approval, ROSTERS[CERTIFICATION_CLASS]), (
+            cert.reviewers
+        )
+    # a class the policy does not name, or none (the revision could not be read), is judged
+    # as substantive, never by the default (editorial) class
+    vote_class = next(
+        (c for c in policies.voting.classes if c.name == class_name), policies.voting.substantive
+    )
+    return vote_class, policies.committee
+
+
 def evaluate(
     policies: Policies,
     class_name: str | None,
@@ -396,12 +428,10 @@ def evaluate(
     now: datetime,
     same_content: frozenset[str] = frozenset(),
 ) -> tuple[VoteClass, Tally]:
-    vote_class = next(
-        (c for c in policies.voting.classes if c.name == class_name), policies.voting.substantive
-    )
+    vote_class, roster = rules_for(policies, class_name)
     outcome = tally(
         ballots,
-        policies.committee,
+        roster,
         vote_class.rule,
         now,
         opened_at or now,

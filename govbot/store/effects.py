@@ -15,8 +15,22 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from govbot.core.decisions import Decision
+from govbot.core.flag_requests import FlagRequest
 from govbot.core.votes import Ballot
-from govbot.store import audit, ballots, checks, decisions, heads, reports, reviews, votes
+from govbot.store import (
+    audit,
+    ballots,
+    certified,
+    checks,
+    decisions,
+    flags,
+    heads,
+    labels,
+    reports,
+    reviews,
+    votes,
+)
+from govbot.store.certified import Certification
 
 
 @dataclass
@@ -31,6 +45,12 @@ class Effects:
     heads: list[tuple[str, str, str, str | None, datetime]] = field(default_factory=list)
     """(review key, head sha, content key, vote class, seen at): a review's head history."""
     tally: list[str] = field(default_factory=list)  # reviews whose vote must be tallied again
+    labels: list[tuple[str, str, tuple[str, ...], datetime]] = field(default_factory=list)
+    """(review key, head sha, the labels govbot wants there, when): its managed labels."""
+    flag_requests: list[FlagRequest] = field(default_factory=list)
+    flag_acks: list[tuple[str, datetime, str, str]] = field(default_factory=list)
+    """(flag request key, when, by whom, note): acknowledgements (2017A C3.3)."""
+    certified: list[Certification] = field(default_factory=list)
 
     def merge(self, other: Effects) -> None:
         self.reviews += other.reviews
@@ -42,6 +62,10 @@ class Effects:
         self.audit += other.audit
         self.heads += other.heads
         self.tally += other.tally
+        self.labels += other.labels
+        self.flag_requests += other.flag_requests
+        self.flag_acks += other.flag_acks
+        self.certified += other.certified
 
 
 def apply(conn: Connection, effects: Effects, actor: str) -> None:
@@ -59,6 +83,14 @@ def apply(conn: Connection, effects: Effects, actor: str) -> None:
         votes.record(conn, result)
     for decision in effects.decisions:  # the chain's lock is taken last, held to commit
         decisions.append_if_changed(conn, decision)
+    for review_key, head_sha, wanted, at in effects.labels:
+        labels.record(conn, review_key, head_sha, wanted, at)
+    for request in effects.flag_requests:
+        flags.record(conn, request)
+    for key, at, by, note in effects.flag_acks:
+        flags.acknowledge(conn, key, at, by, note)
+    for entry in effects.certified:
+        certified.record(conn, entry)
     audit.append(conn, actor, effects.audit)
     for key in dict.fromkeys(effects.tally):
         reviews.want_tally(conn, key)

@@ -221,3 +221,58 @@ class DecisionRow(SQLModel, table=True):
     review_key: str = Field(max_length=300, index=True)
     decided_at: datetime
     record: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class FlagRequestRow(SQLModel, table=True):
+    """A vendor's request to flag a test (2017A C3), and its acknowledgement (C3.3)."""
+
+    __tablename__ = "flag_requests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=800, unique=True)  # "<asked_on>|<test>": one per place and test
+    asked_on: str = Field(max_length=300, index=True)  # the review or issue key it was asked on
+    forge: str = Field(max_length=16)
+    repo: str = Field(max_length=200)
+    test: str = Field(max_length=400)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    requester: str = Field(max_length=200)
+    requested_at: datetime
+    due_at: datetime
+    governed_branch: str = Field(max_length=200)
+    guidelines: str = Field(default="", max_length=300)  # comma-separated, as found when asked
+    state: str = Field(default="open", max_length=16)  # open|acknowledged
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = Field(default=None, max_length=200)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class ReviewLabelsRow(SQLModel, table=True):
+    """The labels govbot wants on a review (its verdict); a person's edit is put back."""
+
+    __tablename__ = "review_labels"
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_key: str = Field(max_length=300, unique=True)
+    head_sha: str = Field(default="", max_length=64)
+    labels: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CertificationRow(SQLModel, table=True):
+    """A product merged into the governed branch by a review govbot judged (append-only):
+    where its expiry reminders go, and whether the Foundation's vote had passed."""
+
+    __tablename__ = "certifications"
+    __table_args__ = (
+        UniqueConstraint("forge", "repo", "product", "merge_sha", name="uq_certifications_merge"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    forge: str = Field(max_length=16)
+    repo: str = Field(max_length=200)
+    product: str = Field(max_length=300)  # products/<vendor>/<product>.yaml
+    review_key: str = Field(max_length=300, index=True)
+    governed_branch: str = Field(max_length=200)
+    merge_sha: str = Field(max_length=64)
+    approved_at: datetime
+    vote_state: str = Field(max_length=16)  # the tally when it merged: passed, or why not

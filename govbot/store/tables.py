@@ -34,6 +34,9 @@ vote_results: Table = _TABLES["vote_results"]
 clock_events: Table = _TABLES["clock_events"]
 review_heads: Table = _TABLES["review_heads"]
 decisions: Table = _TABLES["decisions"]
+flag_requests: Table = _TABLES["flag_requests"]
+review_labels: Table = _TABLES["review_labels"]
+certifications: Table = _TABLES["certifications"]
 
 
 def insert(dialect_name: str, table: Table) -> Any:

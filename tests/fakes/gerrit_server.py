@@ -294,6 +294,19 @@ class FakeGerrit:
                 return _text(404, f"Not found: {rev}") if files is None else _json(files)
             case ("POST", ["revisions", _, "review"]):
                 return _json({"labels": (body or {}).get("labels", {})})
+            case ("GET", ["hashtags"]):
+                # rest-api-changes.txt "Get Hashtags": a list of strings
+                return _json(sorted(change.setdefault("hashtags", [])))
+            case ("POST", ["hashtags"]):
+                # "Set Hashtags": a HashtagsInput (add, remove); answers the hashtags now set
+                tags = change.setdefault("hashtags", [])
+                for tag in (body or {}).get("add") or []:
+                    if tag not in tags:
+                        tags.append(tag)
+                for tag in (body or {}).get("remove") or []:
+                    if tag in tags:
+                        tags.remove(tag)
+                return _json(sorted(tags))
             case ("GET", ["edit:message"]):
                 if change["edit"] is None:
                     return _text(404, "Not found")

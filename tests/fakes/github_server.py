@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 import uvicorn
@@ -87,6 +87,8 @@ class FakeRepo:
     # each: id, tag_name, name, body, draft, prerelease, assets (name -> bytes), asset_meta (name -> id, content_type)
     releases: list[dict[str, Any]] = field(default_factory=list)
     truncate_trees: bool = False  # answer recursive listings as GitHub does for huge repos
+    labels: dict[str, dict[str, Any]] = field(default_factory=dict)  # the repository's, by name
+    issue_labels: dict[int, list[str]] = field(default_factory=dict)  # issue/PR -> label names
 
     def commit(
         self,
@@ -255,6 +257,17 @@ class FakeRepo:
         )
         return comment_id
 
+    def add_labels(self, number: int, names: list[str]) -> list[str]:
+        """POST .../issues/{n}/labels: a label the repository lacks is created ("not only
+        assigns existing labels but also creates a new label if it does not already exist
+        ... a default color of ededed", github/docs#35718); already there, nothing changes."""
+        for name in names:
+            self.labels.setdefault(name, {"id": next(_ids), "name": name, "color": "ededed"})
+            on = self.issue_labels.setdefault(number, [])
+            if name not in on:
+                on.append(name)
+        return self.issue_labels.get(number, [])
+
     def add_tag(self, tag: str, sha: str, annotated: bool = True) -> None:
         target = sha
         if annotated:
@@ -306,6 +319,7 @@ class FakeGitHub:
         self.requests: list[Recorded] = []
         self.repos: dict[str, FakeRepo] = {}
         self.checks_forbidden = False  # answer check-run creation as GitHub does for a plain token
+        self.labels_forbidden = False  # refuse to add labels (a token without the permission)
         self.app_id = 4242  # the app that new check runs are attributed to
         self.tokens: set[str] = set()  # when non-empty, other credentials get 401
         self.installation_tokens: list[str] = []
@@ -433,6 +447,12 @@ class FakeGitHub:
                 "merged": p["merged"], "merge_commit_sha": p["merge_commit_sha"], "draft": False,
                 "changed_files": len(p["files"]),
                 "user": self.user("govbot[bot]"), "created_at": NOW, "updated_at": NOW}  # fmt: skip
+
+    def label_json(self, repo: FakeRepo, name: str) -> dict[str, Any]:
+        label = repo.labels[name]
+        url = self.api(f"/repos/{repo.full_name}/labels/{quote(name)}")
+        return {"id": label["id"], "node_id": f"LA_{label['id']}", "url": url, "name": name,
+                "color": label["color"], "default": False, "description": None}  # fmt: skip
 
     def comment_json(self, repo: FakeRepo, c: dict[str, Any]) -> dict[str, Any]:
         url = self.api(f"/repos/{repo.full_name}/issues/comments/{c['id']}")
@@ -648,6 +668,40 @@ def _build_app(gh: FakeGitHub) -> FastAPI:
             return _body_too_long()
         comment["body"] = body["body"]
         return gh.comment_json(repo, comment)
+
+    @app.get(R + "/issues/{number}/labels")
+    async def list_issue_labels(
+        owner: str, name: str, number: int, request: Request
+    ) -> JSONResponse:
+        repo = gh.repo(owner, name)
+        names = repo.issue_labels.get(number, [])
+        return _page(gh, request, [gh.label_json(repo, n) for n in names])
+
+    @app.post(R + "/issues/{number}/labels")
+    async def add_issue_labels(
+        owner: str, name: str, number: int, body: Annotated[Any, Body()]
+    ) -> list[dict[str, Any]]:
+        """ "Add labels to an issue": ``{"labels": [...]}``, or (as PyGithub sends it) the
+        array itself, which GitHub also accepts."""
+        repo = gh.repo(owner, name)
+        names = body.get("labels") if isinstance(body, dict) else body
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise HTTPException(422, "Validation Failed")
+        if gh.labels_forbidden:  # a token that may not create labels in the repository
+            raise HTTPException(403, "Resource not accessible by integration")
+        return [gh.label_json(repo, n) for n in repo.add_labels(number, names)]
+
+    @app.delete(R + "/issues/{number}/labels/{label:path}")
+    async def remove_issue_label(
+        owner: str, name: str, number: int, label: str
+    ) -> list[dict[str, Any]]:
+        """ "Remove a label from an issue": the remaining labels; 404 when the issue lacks it."""
+        repo = gh.repo(owner, name)
+        on = repo.issue_labels.get(number, [])
+        if label not in on:
+            raise HTTPException(404, "Label does not exist")
+        on.remove(label)
+        return [gh.label_json(repo, n) for n in on]
 
     @app.get(R + "/commits/{ref}/check-runs")
     async def list_check_runs(
