@@ -17,6 +17,8 @@ from govbot.core.submission import load_policy
 from govbot.core.validate import validate_files
 from govbot.repo import bundled
 from govbot.repo.snapshots import read_directory
+from govbot.web import pages as site_pages
+from govbot.web.pages import STATIC_LINKS
 from tests.certification_fixtures import OUT as FIXTURES
 from tests.test_certify import product_yaml, write_repo
 
@@ -170,7 +172,7 @@ def test_registry_lists_what_it_cannot_read(bundled_files: dict[str, bytes]) -> 
 def test_published_record_has_passes_only(bundled_files: dict[str, bytes]) -> None:
     files = acme(bundled_files, "platform-2020.06-failures.subunit")
     reg = registry.build(files, JULY_2020)
-    pages = registry_site.pages(reg)
+    pages = {**registry_site.records(reg), **site_pages.products(reg, STATIC_LINKS)}
     record = json.loads(pages["products/acme/cloud/platform.json"])
     assert record["description"].startswith("Acme's public regions")
     passed = set(record["passed_tests"])

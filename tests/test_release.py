@@ -486,3 +486,52 @@ def test_cli_notes_assets_and_verify(tmp_path, after, capsys) -> None:
     assert capsys.readouterr().out.startswith("tests-object.txt: ")
     assert run("notes", "../x", "--repo", str(repo)) == 2
     assert run("assets", "next", "--repo", str(repo), "-o", str(tmp_path / "n")) == 2
+
+
+def test_cli_prepare_checks_first_and_names_the_branch(repo, capsys) -> None:
+    """The release is judged as the bot will judge its pull request before anything is written;
+    the branch it creates is named, with the way back."""
+    args = ("prepare", RELEASE, "--supersede", "2018.02", "--date", "2020-06-11")
+    assert run(*args, "--repo", str(repo)) == 0
+    err = capsys.readouterr().err
+    assert "govbot's check of the release: 0 error(s)" in err
+    assert "created branch release/2020.06 from main and switched to it" in err
+    assert "`git switch main` to go back" in err
+
+
+def test_cli_prepare_refuses_a_release_the_check_rejects(repo, capsys) -> None:
+    """Approval outside the window the timeline gives it (the bundled cycle forbids approval
+    between S-3 and S+3, 2017A D) is an error of the release change: refused, nothing
+    changed; --force prepares it anyway."""
+    (repo / "policies").mkdir(exist_ok=True)
+    (repo / "policies" / "timeline.yaml").write_bytes(
+        (bundled.root() / "policies" / "timeline.yaml").read_bytes()
+    )
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", "the cycle's time line")
+    head = git(repo, "rev-parse", "HEAD")
+    args = ("prepare", RELEASE, "--supersede", "2018.02", "--date", "2027-02-01")
+    assert run(*args, "--repo", str(repo)) == 2
+    err = capsys.readouterr().err
+    assert "error(s)" in err and "nothing was changed" in err and "--force" in err
+    assert "govbot.window" in err
+    assert (
+        git(repo, "rev-parse", "HEAD") == head and git(repo, "branch", "--list", "release/*") == ""
+    )
+    assert run(*args, "--repo", str(repo), "--force") == 0
+    assert "(prepared anyway: --force)" in capsys.readouterr().err
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "release/2020.06"
+
+
+def test_notes_do_not_call_a_recorded_removal_an_addition(after_real) -> None:
+    """The bundled next lists 14 volume capabilities as removed that 2020.06 no longer lists at
+    all: a release cut from it neither adds nor removes them (the notes once said "added ...,
+    as removed")."""
+    draft = copy.deepcopy(after_real[RELEASE])
+    comp = draft["components"]["os_powered_compute"]["capabilities"]
+    comp["removed"] = [*comp.get("removed", []), "volumes-v2-clone"]
+    notes = release_notes(after_real[RELEASE], draft, RELEASE, "2021.01")
+    assert ", as removed" not in notes and "| Capabilities added | 0 |" in notes
+    assert "| Capabilities removed | 0 |" in notes
+    assert "## Listed as removed, absent from the predecessor" in notes
+    assert "- `volumes-v2-clone` in os_powered_compute\n" in notes

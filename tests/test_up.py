@@ -61,7 +61,13 @@ def running(tmp_path: Path, governance: Path) -> Iterator[tuple[str, dict[str, s
         for k, v in os.environ.items()
         if not k.startswith(("GOVBOT_GITHUB", "GOVBOT_GERRIT", "DATABASE_URL"))
     }
-    env.update({"GOVBOT_HOME": str(tmp_path / "home"), "GOVBOT_REPO_PATH": str(governance)})
+    env.update(
+        {
+            "GOVBOT_HOME": str(tmp_path / "home"),
+            "GOVBOT_REPO_PATH": str(governance),
+            "GOVBOT_CLOCK_INTERVAL": "0.5",
+        }
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "govbot", "up", "--port", str(port)],
         env=env,
@@ -101,7 +107,8 @@ def govbot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def wait_for_reports(env: dict[str, str], n: int) -> list[dict[str, object]]:
     deadline = time.monotonic() + 60
     while True:
-        reports = json.loads(govbot(env, "reports", "--format", "json").stdout or "[]")
+        answer = govbot(env, "reports", "--format", "json")
+        reports = json.loads(answer.stdout)["reports"] if answer.returncode == 0 else []
         if len(reports) >= n or time.monotonic() > deadline:
             return reports
         time.sleep(0.3)
@@ -125,3 +132,28 @@ def test_simulated_deliveries_produce_reports_and_post_nothing(
     assert "compute-servers-lock" in str(ours["comment"]["body"])
     text = govbot(env, "reports").stdout
     assert "would post check on github:governance/guidelines#1" in text
+
+
+def test_up_runs_the_clock(running: tuple[str, dict[str, str]], governance: Path) -> None:
+    """Deadlines fire in the default setup: once the time line's milestones are in the
+    past, the clock inside ``govbot up`` records them (each once)."""
+    import sqlite3
+
+    _, env = running
+    timeline = governance / "policies" / "timeline.yaml"
+    timeline.write_text(
+        timeline.read_text().replace("summit: '2027-04-20'", "summit: '2020-04-20'")
+    )
+    db = Path(env["GOVBOT_HOME"]) / "govbot.db"
+    deadline = time.monotonic() + 30
+    found: list[tuple[str]] = []
+    while time.monotonic() < deadline and len(found) < 7:
+        with sqlite3.connect(db) as conn:
+            found = conn.execute(
+                "SELECT key FROM clock_events WHERE kind = 'milestone' ORDER BY key"
+            ).fetchall()
+        time.sleep(0.3)
+    assert [k for (k,) in found] == [f"milestone:next:{m}" for m in sorted(MILESTONES)]
+
+
+MILESTONES = ("S-3", "S-2", "S-1", "S", "S+1", "S+2", "S+3")

@@ -307,9 +307,14 @@ def test_gerrit_ignores_unhandled_types_and_refuses_broken_events(client, engine
     assert rows(engine) == []
 
 
-def test_healthz_answers_ok(client):
+def test_healthz_is_alive_and_readyz_checks_the_database(client):
     answer = client.get("/healthz")
-    assert (answer.status_code, answer.json()) == (200, {"status": "ok", "database": "ok"})
+    assert (answer.status_code, answer.json()) == (200, {"status": "ok"})
+    ready = client.get("/readyz")
+    assert (ready.status_code, ready.json()) == (
+        200,
+        {"status": "ok", "checks": {"database": "ok"}},
+    )
 
 
 @pytest.mark.parametrize(
@@ -321,11 +326,10 @@ def test_a_broken_database_is_503_for_health_and_deliveries(tmp_path, examples, 
         url.format(tmp=tmp_path), connect_args={"connect_timeout": 2} if "psycopg" in url else {}
     )
     with TestClient(create_app(broken, SETTINGS)) as c:
-        health = c.get("/healthz")
-        assert (health.status_code, health.json()) == (
-            503,
-            {"status": "unavailable", "database": "unreachable"},
-        )
+        assert c.get("/healthz").status_code == 200  # alive, whatever the database
+        ready = c.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+        assert ready.json()["checks"]["database"].startswith("unreachable")
         body = json.dumps(synchronize(examples)).encode()
         assert post_github(c, "pull_request", body).status_code == 503
         auth = ("gerrit", GERRIT_SECRET.decode())
@@ -355,7 +359,7 @@ def test_through_a_real_uvicorn_server(server, engine, examples):
     body = json.dumps(synchronize(examples)).encode()
     delivery = str(uuid.uuid4())
     with httpx.Client(base_url=server, timeout=10) as http:
-        assert http.get("/healthz").json() == {"status": "ok", "database": "ok"}
+        assert http.get("/readyz").json()["checks"] == {"database": "ok"}
         for expected in (202, 200):  # the same connection, kept alive
             answer = http.post(
                 "/webhooks/github",

@@ -137,8 +137,10 @@ def scenarios() -> list[tuple[str, Call, bool]]:
         ("gerrit too big", gerrit(b" " * (LIMIT + 1)), True),
         ("gerrit too slow", stalled("/webhooks/gerrit", slow_gerrit, b"{"), True),
         ("gerrit db down", gerrit(gerrit_event), False),
-        ("health ok", lambda c: c.get("/healthz"), True),
-        ("health db down", lambda c: c.get("/healthz"), False),
+        ("alive", lambda c: c.get("/healthz"), True),
+        ("alive db down", lambda c: c.get("/healthz"), False),
+        ("ready", lambda c: c.get("/readyz"), True),
+        ("ready db down", lambda c: c.get("/readyz"), False),
     ]
 
 
@@ -181,13 +183,13 @@ def observed(clients: dict[bool, TestClient]) -> list[tuple[str, str, str, int, 
 
 def receiver_path(path: str) -> bool:
     """The receiver's own contract; the published-guideline routes are tested in test_site."""
-    return path.startswith("/webhooks/") or path == "/healthz"
+    return path.startswith("/webhooks/") or path in ("/healthz", "/readyz")
 
 
 def test_title_version_and_routes(spec, clients):
     from govbot import __version__
 
-    assert spec["info"]["title"] == "govbot webhooks"
+    assert spec["info"]["title"] == "govbot"
     assert spec["info"]["version"] == __version__
     app_routes = {
         (m.lower(), r.path)
@@ -203,6 +205,7 @@ def test_title_version_and_routes(spec, clients):
             ("post", "/webhooks/github"),
             ("post", "/webhooks/gerrit"),
             ("get", "/healthz"),
+            ("get", "/readyz"),
         }
     )
 

@@ -34,15 +34,15 @@ import hashlib
 import json
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 import orjson
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -50,7 +50,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 
-from govbot import __version__
+from govbot import __version__, metrics
 from govbot.forges import registry
 from govbot.forges.base import PayloadError
 from govbot.store import inbox
@@ -95,9 +95,18 @@ class Problem(BaseModel):
     detail: str
 
 
-class Health(BaseModel):
+class Alive(BaseModel):
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
     status: Literal["ok", "unavailable"]
-    database: Literal["ok", "unreachable"]
+    checks: dict[str, str]
+
+
+ReadyCheck = Callable[[], str | None]
+"""Raises when what it checks cannot be reached (``/readyz`` names it and answers 503);
+may return a note shown beside "ok" (``dry-run``)."""
 
 
 def _json(status: int, content: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -285,6 +294,7 @@ class Receiver:
         if not new:
             log.info("%s %s delivery %s is a redelivery", source, event, delivery)
             return _json(200, DUPLICATE)
+        metrics.DELIVERIES_STORED.labels(source=source).inc()
         log.debug("%s %s.%s delivery %s queued", source, event, action, delivery)
         return _json(accepted, {"status": "queued", "delivery": delivery})
 
@@ -363,16 +373,31 @@ class Receiver:
             return _json(200, IGNORED)
         return ("gerrit", delivery, event, None, bytes(body))
 
-    def healthz(self) -> Response:
-        try:
-            # A raw connection: no "begin" event, so no write lock taken on SQLite.
-            with closing(self.engine.raw_connection()) as raw, closing(raw.cursor()) as cursor:
-                cursor.execute("SELECT 1")
-                cursor.fetchall()
-        except Exception as e:
-            log.error("health check: database unreachable: %s", type(e).__name__)
-            return _json(503, {"status": "unavailable", "database": "unreachable"})
-        return _json(200, {"status": "ok", "database": "ok"})
+    def database_check(self) -> str | None:
+        # A raw connection: no "begin" event, so no write lock taken on SQLite.
+        with closing(self.engine.raw_connection()) as raw, closing(raw.cursor()) as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchall()
+        return None
+
+    def readyz(self, checks: dict[str, ReadyCheck]) -> Response:
+        """Ready to work: the database and every other dependency (the forges) answer."""
+        results: dict[str, str] = {}
+        for name, check in {"database": self.database_check, **checks}.items():
+            try:
+                note = check()
+                results[name] = f"ok ({note})" if note else "ok"
+            except Exception as e:
+                log.warning("readiness: %s unreachable: %s", name, e)
+                results[name] = f"unreachable: {type(e).__name__}"
+        ok = all(v.startswith("ok") for v in results.values())
+        return _json(
+            200 if ok else 503, {"status": "ok" if ok else "unavailable", "checks": results}
+        )
+
+    def inbox_state(self) -> tuple[dict[str, int], datetime | None, datetime]:
+        """For /metrics: the inbox by status and its oldest queued delivery."""
+        return inbox.counts(self.engine), inbox.oldest_queued(self.engine), self.writer.now()
 
 
 def _parse(body: bytes | bytearray) -> dict[str, Any] | None:
@@ -436,9 +461,9 @@ GERRIT_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _answer(Problem, "Missing or wrong credentials, or no secret configured"),
     **_COMMON,
 }
-HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: _answer(Health, "The receiver and its database answer"),
-    503: _answer(Health, "The database is unreachable"),
+READY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: _answer(Ready, "The database and every forge answer"),
+    503: _answer(Ready, "Something govbot needs is unreachable (named in checks)"),
 }
 GITHUB_HEADERS = [
     _header("X-Hub-Signature-256", "sha256=HMAC-SHA256 of the raw body under the webhook secret"),
@@ -455,8 +480,16 @@ def create_app(
     engine: Engine | None = None,
     settings: Settings | None = None,
     now: Callable[[], datetime] = utcnow,
+    routers: Sequence[APIRouter] = (),
+    ready_checks: Mapping[str, ReadyCheck] | None = None,
 ) -> FastAPI:
-    """The receiver; with no arguments, configured from the environment (uvicorn ``--factory``)."""
+    """The receiver; with no arguments, configured from the environment (uvicorn ``--factory``).
+
+    ``routers`` are added by the process that composes the service (``govbot up``
+    adds the committee dashboard, which reads through the service layer this
+    package does not import); ``ready_checks`` are what ``/readyz`` asks beyond
+    the database (each forge).
+    """
     serving = engine is None
     if engine is None:
         from govbot.store.db import make_engine
@@ -464,11 +497,15 @@ def create_app(
         engine = make_engine()
     receiver = Receiver(engine, settings or Settings.from_env(), now)
     app = FastAPI(
-        title="govbot webhooks",
+        title="govbot",
         version=__version__,
-        description="Receives GitHub and Gerrit webhooks and stores them in govbot's inbox.",
+        description="Receives GitHub and Gerrit webhooks into govbot's inbox; serves the "
+        "guidelines, RefStack's API, the committee dashboard and operator signals.",
+        docs_url=None,  # served below from the installed Swagger UI, never from a CDN
+        redoc_url=None,
     )
     app.state.receiver = receiver
+    metrics.inbox_collector(receiver.inbox_state)
 
     @app.post(
         "/webhooks/github",
@@ -476,9 +513,12 @@ def create_app(
         summary="Receive a GitHub webhook delivery",
         responses=GITHUB_RESPONSES,
         openapi_extra={"parameters": GITHUB_HEADERS, "requestBody": _JSON_BODY},
+        tags=["webhooks"],
     )
     async def github(request: Request) -> Response:
-        return await receiver.receive(receiver.github_endpoint, request)
+        answer = await receiver.receive(receiver.github_endpoint, request)
+        metrics.DELIVERIES_RECEIVED.labels(source="github", status=answer.status_code).inc()
+        return answer
 
     @app.post(
         "/webhooks/gerrit",
@@ -486,14 +526,47 @@ def create_app(
         summary="Receive a Gerrit event (webhooks plugin)",
         responses=GERRIT_RESPONSES,
         openapi_extra={"parameters": GERRIT_HEADERS, "requestBody": _JSON_BODY},
+        tags=["webhooks"],
     )
     async def gerrit(request: Request) -> Response:
-        return await receiver.receive(receiver.gerrit_endpoint, request)
+        answer = await receiver.receive(receiver.gerrit_endpoint, request)
+        metrics.DELIVERIES_RECEIVED.labels(source="gerrit", status=answer.status_code).inc()
+        return answer
 
-    @app.get("/healthz", summary="Liveness and database check", responses=HEALTH_RESPONSES)
+    @app.get(
+        "/healthz",
+        summary="Alive: the process answers (nothing else is checked; see /readyz)",
+        response_model=Alive,
+        tags=["operations"],
+    )
     def healthz() -> Response:
-        return receiver.healthz()
+        return _json(200, {"status": "ok"})
 
+    checks = dict(ready_checks or {})
+
+    @app.get(
+        "/readyz",
+        summary="Ready: the database and the forges answer",
+        responses=READY_RESPONSES,
+        tags=["operations"],
+    )
+    def readyz() -> Response:
+        return receiver.readyz(checks)
+
+    @app.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+        tags=["operations"],
+    )
+    def prometheus() -> Response:
+        return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
+
+    from govbot.web.docs import add_docs
+
+    add_docs(app)
+    for extra in routers:
+        app.include_router(extra)
     # the published guidelines and RefStack-compatible must-pass lists, from the served repo
     from govbot.repo.bundled import local_repo
     from govbot.web.site import router as site_router

@@ -21,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govbot.cli.common import EXIT_OK, EXIT_USAGE
+from govbot.cli.common import EXIT_OK, EXIT_USAGE, CliError, add_format, settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -30,17 +30,19 @@ if TYPE_CHECKING:
     from govbot.service.worker import Worker
 
 DEV_SECRET_FILE = "dev-webhook-secret"
-logging.getLogger("govbot").setLevel(logging.INFO)
+log = logging.getLogger("govbot.up")
 
 
 def add_commands(sub: Any) -> None:
-    p = sub.add_parser("up", help="run the webhook receiver and a worker (the embedded default)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p = sub.add_parser(
+        "up", help="run the webhook receiver, a worker and the clock (the embedded default)"
+    )
+    p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, help="default: $PORT, else 8000")
     p.set_defaults(func=cmd_up)
     p = sub.add_parser("serve", help="run the webhook receiver only (Procfile: web)")
     p.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--port", type=int, help="default: $PORT, else 8000")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("worker", help="process deliveries from the inbox (Procfile: worker)")
     p.add_argument("--once", action="store_true", help="stop when the inbox is empty")
@@ -50,31 +52,64 @@ def add_commands(sub: Any) -> None:
         help="re-evaluate votes at their deadlines, remind, keep the timeline (Procfile: clock)",
     )
     p.add_argument("--once", action="store_true", help="one tick, then exit")
-    p.add_argument("--interval", type=int, default=60, help="seconds between ticks")
-    p.set_defaults(func=cmd_clock)
-    sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(
-        func=cmd_migrate
+    p.add_argument(
+        "--interval",
+        type=_positive,
+        help="seconds between ticks (default: $GOVBOT_CLOCK_INTERVAL, 60)",
     )
+    add_format(p)
+    p.set_defaults(func=cmd_clock)
+    p = sub.add_parser("migrate", help="bring the database schema up to date")
+    add_format(p)
+    p.set_defaults(func=cmd_migrate)
     p = sub.add_parser("gerrit-listen", help="read Gerrit's SSH stream-events into the inbox")
     p.set_defaults(func=cmd_gerrit_listen)
     p = sub.add_parser("simulate", help="send signed sample deliveries to a running govbot")
-    p.add_argument("--url", default="http://127.0.0.1:8000")
+    p.add_argument(
+        "--url",
+        help="the running bot (default: http://127.0.0.1:$PORT, the port `govbot up` takes)",
+    )
     p.add_argument("--repo", help="the local repository the sample pull request comes from")
     p.add_argument("--examples", help="also send every payload of a webhook-examples.json file")
+    add_format(p)
     p.set_defaults(func=cmd_simulate)
 
 
-def engine() -> Engine:
-    """The configured database, migrated to the latest schema."""
-    from govbot.store import migrate
-    from govbot.store.db import make_engine
+def _positive(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {value!r}")
+    return number
 
-    eng = make_engine()
+
+def engine(existing: bool = False) -> Engine:
+    """The configured database, migrated to the latest schema.
+
+    ``existing``: a command that only reads (``reports``, ``reviews``…) refuses
+    to create an empty SQLite database, which would answer "nothing yet" about
+    a bot whose state is elsewhere; it says where it looked instead.
+    """
+    from govbot.store import migrate
+    from govbot.store.db import database_url, make_engine
+
+    url = database_url()
+    if existing and url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.is_file():
+            raise CliError(
+                f"no database at {path}: start the bot first (`make run`, or `govbot up`), or "
+                "point at its data with --data-dir DIR (or GOVBOT_HOME, DATABASE_URL)"
+            )
+    eng = make_engine(url)
     migrate.upgrade(eng)
     return eng
 
 
 def home() -> Path:
+    """The data directory (``main`` has resolved it into GOVBOT_HOME, absolute)."""
     return Path(os.environ.get("GOVBOT_HOME", ".govbot"))
 
 
@@ -102,7 +137,7 @@ def make_worker(eng: Engine) -> Worker:
     from govbot.repo.cache import DiskCache
     from govbot.service.worker import Worker
 
-    lease = timedelta(seconds=float(os.environ.get("GOVBOT_WORKER_LEASE_SECONDS", "300")))
+    lease = timedelta(seconds=settings().worker_lease_seconds)
     return Worker(eng, forge_factory(), bundled.schema_set(), DiskCache(), lease=lease)
 
 
@@ -123,7 +158,11 @@ def make_clock(eng: Engine) -> Clock:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     eng = engine()
-    print(f"database {eng.url.render_as_string(hide_password=True)} is at the latest schema")
+    url = eng.url.render_as_string(hide_password=True)
+    if args.format == "json":
+        print(json.dumps({"database": url, "schema": "latest"}))
+    else:
+        print(f"database {url} is at the latest schema")
     return EXIT_OK
 
 
@@ -139,58 +178,98 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def _serve(host: str, port: int) -> None:
     import uvicorn
 
-    uvicorn.run("webhooks.app:create_app", factory=True, host=host, port=port, log_level="info")
+    from govbot.cli.logs import uvicorn_config
+
+    uvicorn.run(
+        "govbot.cli.web:web_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_config=uvicorn_config(),
+        log_level=settings().log_level.lower(),
+    )
+
+
+def _port(args: argparse.Namespace) -> int:
+    return int(args.port) if args.port else settings().port
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     engine()
-    _serve(args.host, args.port)
+    _serve(args.host, _port(args))
     return EXIT_OK
 
 
+def run_clock(clock: Clock, stop: threading.Event, interval: float) -> None:
+    """Tick every ``interval`` seconds until ``stop``; a failed tick is logged, never fatal."""
+    while not stop.is_set():
+        try:
+            clock.tick()
+        except Exception:
+            log.exception("clock tick failed; trying again in %s s", interval)
+        stop.wait(interval)
+
+
 def cmd_up(args: argparse.Namespace) -> int:
-    """The receiver and a worker in one process: the embedded default for one machine."""
+    """The receiver, a worker and the clock in one process: the embedded default."""
     from govbot.forges.registry import forge_factory
     from govbot.repo.bundled import local_repo
 
     ensure_dev_secret()
-    worker = make_worker(engine())
+    port = _port(args)
+    eng = engine()
+    worker, clock = make_worker(eng), make_clock(eng)
     stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), name="govbot-worker", daemon=True)
-    thread.start()
+    threads = [
+        threading.Thread(target=worker.run, args=(stop,), name="govbot-worker", daemon=True),
+        threading.Thread(
+            target=run_clock,
+            args=(clock, stop, settings().clock_interval),
+            name="govbot-clock",
+            daemon=True,
+        ),
+    ]
+    for t in threads:
+        t.start()
     mode = (
         "dry-run (nothing is posted; see `govbot reports`)"
         if forge_factory()("github")[1]
         else "live"
     )
+    base = f"http://{args.host}:{port}"
     print(
-        f"govbot up: http://{args.host}:{args.port}/webhooks/github, {mode}, repo {local_repo()}",
+        f"govbot up: receiver, worker and clock; {mode}\n"
+        f"  webhooks   {base}/webhooks/github  {base}/webhooks/gerrit\n"
+        f"  dashboard  {base}/reviews\n"
+        f"  site       {base}/   API docs {base}/docs   metrics {base}/metrics\n"
+        f"  repo       {local_repo()}\n"
+        f"  data       {home()} ({eng.url.render_as_string(hide_password=True)})\n"
+        f"  stop with Ctrl-C",
         file=sys.stderr,
     )
     try:
-        _serve(args.host, args.port)
+        _serve(args.host, port)
     finally:
         stop.set()
-        thread.join(timeout=10)
+        for t in threads:
+            t.join(timeout=10)
     return EXIT_OK
 
 
 def cmd_clock(args: argparse.Namespace) -> int:
     """The scheduler process (Procfile: clock). Several may run: each act happens once."""
-    import schedule
-
     clock = make_clock(engine())
     if args.once:
-        for key in clock.tick():
-            print(key)
+        keys = clock.tick()
+        if args.format == "json":
+            print(json.dumps({"acted": keys}))
+        else:
+            for key in keys:
+                print(key)
         return EXIT_OK
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    schedule.every(args.interval).seconds.do(clock.tick)
-    clock.tick()
-    while not stop.is_set():
-        schedule.run_pending()
-        stop.wait(1)
+    run_clock(clock, stop, args.interval or settings().clock_interval)
     return EXIT_OK
 
 
@@ -231,6 +310,9 @@ def sample_deliveries(repo: Path, examples: Path | None) -> list[tuple[str, dict
     """A pull request on the local repository (its last commit), then optional examples."""
     head = _git(repo, "rev-parse", "HEAD")
     base = _git(repo, "rev-parse", "HEAD~1")
+    # The branch checked out stands for the governed one: its policies judge the vote.
+    branch = _git(repo, "rev-parse", "--abbrev-ref", "HEAD")
+    branch = "main" if branch == "HEAD" else branch
     pr = {
         "number": 1,
         "title": _git(repo, "log", "-1", "--format=%s"),
@@ -239,14 +321,14 @@ def sample_deliveries(repo: Path, examples: Path | None) -> list[tuple[str, dict
         "html_url": "https://example.invalid/pull/1",
         "user": {"login": "contributor"},
         "updated_at": "2026-01-01T00:00:00Z",
-        "base": {"ref": "main", "sha": base},
+        "base": {"ref": branch, "sha": base},
         "head": {"ref": "change", "sha": head},
     }
     repository = {
         "full_name": "governance/guidelines",
         "name": "guidelines",
         "owner": {"login": "governance"},
-        "default_branch": "main",
+        "default_branch": branch,
     }
     out: list[tuple[str, dict[str, Any]]] = [
         (
@@ -261,6 +343,14 @@ def sample_deliveries(repo: Path, examples: Path | None) -> list[tuple[str, dict
     return out
 
 
+HINTS = {
+    401: "the receiver refused the signature: it runs with another secret. Run `govbot simulate` "
+    "with the same data directory as `govbot up` (--data-dir, or GOVBOT_HOME), or the same "
+    "GOVBOT_GITHUB_WEBHOOK_SECRET",
+    404: "nothing answers /webhooks/github there: is it govbot?",
+}
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     import httpx
 
@@ -268,24 +358,44 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from webhooks.signatures import sign_github
 
     ensure_dev_secret()
+    args.url = args.url or f"http://127.0.0.1:{settings().port}"
     secret = os.environ["GOVBOT_GITHUB_WEBHOOK_SECRET"].encode()
     examples = Path(args.examples) if args.examples else None
+    repo = Path(args.repo) if args.repo else local_repo()
+    try:
+        deliveries = sample_deliveries(repo, examples)
+    except subprocess.CalledProcessError as e:
+        raise CliError(
+            f"{repo}: cannot read the last two commits for the sample pull request "
+            f"({(e.stderr or '').strip() or 'git failed'}); give --repo a Git clone"
+        ) from e
     answers: dict[int, int] = {}
-    with httpx.Client(base_url=args.url, timeout=10) as client:
-        for event, payload in sample_deliveries(
-            Path(args.repo) if args.repo else local_repo(), examples
-        ):
-            body = json.dumps(payload).encode()
-            headers = {
-                "X-GitHub-Event": event,
-                "X-GitHub-Delivery": str(uuid.uuid4()),
-                "X-Hub-Signature-256": sign_github(secret, body),
-                "Content-Type": "application/json",
-            }
-            status = client.post("/webhooks/github", content=body, headers=headers).status_code
-            answers[status] = answers.get(status, 0) + 1
-    print(
-        f"sent {sum(answers.values())} signed delivery(ies) to {args.url}: "
-        + ", ".join(f"{n}x {s}" for s, n in sorted(answers.items()))
-    )
-    return 0 if all(200 <= s < 300 for s in answers) else 1
+    try:
+        with httpx.Client(base_url=args.url, timeout=10) as client:
+            for event, payload in deliveries:
+                body = json.dumps(payload).encode()
+                headers = {
+                    "X-GitHub-Event": event,
+                    "X-GitHub-Delivery": str(uuid.uuid4()),
+                    "X-Hub-Signature-256": sign_github(secret, body),
+                    "Content-Type": "application/json",
+                }
+                status = client.post("/webhooks/github", content=body, headers=headers).status_code
+                answers[status] = answers.get(status, 0) + 1
+    except httpx.TransportError as e:
+        raise CliError(
+            f"nothing answers at {args.url} ({type(e).__name__}): start the bot first "
+            "(`make run`, or `govbot up`), or give --url"
+        ) from e
+    ok = all(200 <= s < 300 for s in answers)
+    if args.format == "json":
+        print(json.dumps({"url": args.url, "answers": {str(s): n for s, n in answers.items()}}))
+    else:
+        print(
+            f"sent {sum(answers.values())} signed delivery(ies) to {args.url}: "
+            + ", ".join(f"{n}x {s}" for s, n in sorted(answers.items()))
+        )
+    for status in sorted(answers):
+        if status in HINTS:
+            print(f"govbot: {status}: {HINTS[status]}", file=sys.stderr)
+    return 0 if ok else 1

@@ -70,7 +70,9 @@ def add_commands(sub: Any) -> None:
     rules = sub.add_parser(
         "rules", help="the process rules a check applies: paragraph, eras, severity"
     )
-    rules.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    rules.add_argument(
+        "--format", choices=["text", "json", "markdown"], default="markdown", help="text = markdown"
+    )
     rules.set_defaults(func=cmd_rules)
 
 

@@ -39,7 +39,7 @@ def cmd_decisions(args: argparse.Namespace) -> int:
     from govbot.cli.bot import engine
     from govbot.store import decisions
 
-    with engine().connect() as conn:
+    with engine(existing=True).connect() as conn:
         if args.review == VERIFY:
             return _verify(decisions.verify(conn), decisions.chains(conn), args.format)
         chains = [args.review.partition("#")[0]] if args.review else decisions.chains(conn)

@@ -11,6 +11,7 @@ explicit argument lists, never through a shell. Exit codes: 0 done,
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -21,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from govbot.cli.common import EXIT_FINDINGS, EXIT_OK, CliError
+from govbot.cli.common import EXIT_FINDINGS, EXIT_OK, CliError, add_format
 from govbot.core import release
 from govbot.core.rules import predecessors, split_key
 from govbot.forges.base import Forge
@@ -45,17 +46,25 @@ def add_commands(sub: Any) -> None:
     pr.add_argument("--repo", default=".", help="governance repo (default: .)")
     pr.add_argument("--branch", help="branch to commit on (default: release/ID)")
     pr.add_argument("--no-branch", action="store_true", help="only write the files, never commit")
+    pr.add_argument(
+        "--force",
+        action="store_true",
+        help="prepare it even when govbot's check of the release finds errors",
+    )
+    add_format(pr)
     pr.set_defaults(func=cmd_prepare)
 
     n = actions.add_parser("notes", help="release notes: ID compared with its predecessor")
     n.add_argument("id")
     n.add_argument("--repo", default=".", help="governance repo (default: .)")
+    add_format(n, "markdown", default="markdown")
     n.set_defaults(func=cmd_notes)
 
     a = actions.add_parser("assets", help="write the published files of ID and manifest.json")
     a.add_argument("id")
     a.add_argument("--repo", default=".", help="governance repo (default: .)")
     a.add_argument("-o", "--output", required=True, metavar="DIR")
+    add_format(a)
     a.set_defaults(func=cmd_assets)
 
     v = actions.add_parser("verify", help="check published assets against manifest.json and repo")
@@ -63,6 +72,7 @@ def add_commands(sub: Any) -> None:
     v.add_argument("--assets", metavar="DIR", help="a downloaded copy (default: the forge's)")
     v.add_argument("--repo", default=".", help="governance repo for --assets (default: .)")
     _forge_arguments(v)
+    add_format(v)
     v.set_defaults(func=cmd_verify)
 
     pu = actions.add_parser("publish", help="tag COMMIT as ID and publish its release and assets")
@@ -74,6 +84,7 @@ def add_commands(sub: Any) -> None:
         "(decisions.json) from the database",
     )
     _forge_arguments(pu)
+    add_format(pu)
     pu.set_defaults(func=cmd_publish)
 
 
@@ -150,7 +161,30 @@ def _write_files(root: Path, files: Mapping[str, bytes | None]) -> None:
             raise
 
 
+def _current_branch(repo: Path) -> str:
+    proc = _git(repo, "symbolic-ref", "--quiet", "--short", "HEAD")
+    return proc.stdout.strip() if proc.returncode == 0 else _git_ok(repo, "rev-parse", "HEAD")[:12]
+
+
+def _judge(before: Snapshot, prepared: release.Prepared, when: date) -> tuple[int, int, list[str]]:
+    """govbot's check of the release as a change made on its approval day (what the bot
+    will say on its pull request): (errors, warnings, the first error lines)."""
+    from govbot.core.check import check
+    from govbot.core.findings import Severity, sort_findings
+    from govbot.repo import bundled
+    from govbot.repo.cache import DiskCache
+
+    after = release.apply(before, prepared.files)
+    result = check(before, after, bundled.schema_set(), DiskCache(), when=when)
+    findings = sort_findings(result.findings)
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    warnings = [f for f in findings if f.severity is Severity.WARNING]
+    lines = [f"  {f.file}:{f.line}: {f.rule}: {f.message}" for f in errors[:10]]
+    return len(errors), len(warnings), lines
+
+
 def cmd_prepare(args: argparse.Namespace) -> int:
+    """Check the release first, then write it on a new branch (named, and switched to)."""
     repo = Path(args.repo)
     if not repo.is_dir():
         raise CliError(f"{repo}: not a directory")
@@ -160,19 +194,48 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     branch = args.branch or release.branch_name(args.id)
     if use_git:
         _start_branch(repo, branch)
-    prepared = release.prepare(
-        _whole(read_directory(repo), repo), args.id, args.supersede, args.date or date.today()
-    )
+    before = _whole(read_directory(repo), repo)
+    approved_on = args.date or date.today()
+    prepared = release.prepare(before, args.id, args.supersede, approved_on)
+    errors, warnings, first = _judge(before, prepared, approved_on)
+    verdict = f"govbot's check of the release: {errors} error(s), {warnings} warning(s)"
+    if errors and not args.force:
+        more = "" if errors <= len(first) else f"\n  ... and {errors - len(first)} more"
+        raise CliError(
+            f"{verdict}; nothing was changed. Fix them on the draft first, or use --force:\n"
+            + "\n".join(first)
+            + more
+        )
+    print(verdict + (" (prepared anyway: --force)" if errors else ""), file=sys.stderr)
+    started_from = _current_branch(repo) if use_git else None
     if use_git:
         _git_ok(repo, "switch", "--create", branch)
     _write_files(repo, prepared.files)
-    for path, what in prepared.changes:
-        print(f"{path}: {what}")
+    if args.format != "json":
+        for path, what in prepared.changes:
+            print(f"{path}: {what}")
+    commit = None
     if use_git:
         _git_ok(repo, "add", "--all", "--", *sorted(prepared.files))
         message = release.commit_message(args.id, args.supersede, prepared.changes)
         _git_ok(repo, "commit", "--quiet", "--message", message)
-        print(f"committed on branch {branch}: {message.splitlines()[0]}", file=sys.stderr)
+        commit = _git_ok(repo, "rev-parse", "HEAD").strip()
+        print(
+            f"created branch {branch} from {started_from} and switched to it; committed "
+            f"{commit[:12]}: {message.splitlines()[0]}\n"
+            f"next: open a pull request from {branch}, or `git switch {started_from}` to go back",
+            file=sys.stderr,
+        )
+    if args.format == "json":
+        doc = {
+            "release": args.id,
+            "branch": branch if use_git else None,
+            "from": started_from,
+            "commit": commit,
+            "check": {"errors": errors, "warnings": warnings},
+            "changes": [{"path": p, "change": w} for p, w in prepared.changes],
+        }
+        print(json.dumps(doc))
     return EXIT_OK
 
 
@@ -196,7 +259,11 @@ def _assets(repo: Path, guideline_id: str) -> dict[str, bytes]:
 
 
 def cmd_notes(args: argparse.Namespace) -> int:
-    sys.stdout.write(_load(Path(args.repo), args.id)[1])
+    notes = _load(Path(args.repo), args.id)[1]
+    if args.format == "json":
+        print(json.dumps({"release": args.id, "notes": notes}))
+    else:
+        sys.stdout.write(notes)
     return EXIT_OK
 
 
@@ -235,6 +302,8 @@ def cmd_assets(args: argparse.Namespace) -> int:
         raise CliError(f"{out} holds other files ({', '.join(stray[:3])}); use an empty directory")
     _write_files(out, {**files, MANIFEST: release.manifest(files, args.id)})
     print(f"wrote {len(files)} asset(s) and {MANIFEST} to {out}", file=sys.stderr)
+    if args.format == "json":
+        print(json.dumps({"release": args.id, "directory": str(out), "assets": sorted(files)}))
     return EXIT_OK
 
 
@@ -256,8 +325,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
         problems = releasing.audit(forge, _project(args, dry_run), args.id)
         what = f"release {args.id} on {forge.name} matches its manifest and the tagged commit"
-    for p in problems:
-        print(p)
+    if args.format == "json":
+        print(json.dumps({"release": args.id, "problems": problems}))
+    else:
+        for p in problems:
+            print(p)
     if not problems:
         print(f"ok: {what}", file=sys.stderr)
     return EXIT_MISMATCH if problems else EXIT_OK
@@ -271,6 +343,14 @@ def cmd_publish(args: argparse.Namespace) -> int:
     record = _record(args.review) if args.review else None
     if dry_run:
         assets, _ = release.publication(files, args.id, record)
+        if args.format == "json":
+            sizes = {name: len(data) for name, data in assets.items()}
+            print(
+                json.dumps(
+                    {"dry_run": True, "tag": args.id, "commit": args.commit, "assets": sizes}
+                )
+            )
+            return EXIT_OK
         print(f"dry run: would tag {args.commit} as {args.id} and publish, on no forge:")
         for name, data in assets.items():
             print(f"  {name} ({len(data)} bytes)")
@@ -282,7 +362,10 @@ def cmd_publish(args: argparse.Namespace) -> int:
     ident = releasing.publish(
         RecordingForge(forge, dry_run), project, args.id, args.commit, files, record
     )
-    print(f"published {args.id} on {forge.name} ({project} at {args.commit}): release {ident}")
+    if args.format == "json":
+        print(json.dumps({"dry_run": False, "tag": args.id, "release": ident, "project": project}))
+    else:
+        print(f"published {args.id} on {forge.name} ({project} at {args.commit}): release {ident}")
     return EXIT_OK
 
 

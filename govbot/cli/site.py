@@ -10,13 +10,14 @@ fatal), 2 usage or I/O error.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from govbot.cli.certify import parse_day
-from govbot.cli.common import EXIT_OK, CliError, repo_arg
-from govbot.core import products, registry, site
+from govbot.cli.common import EXIT_OK, CliError, add_format, repo_arg
+from govbot.core import products, registry
 from govbot.repo.files import NOT_FOLLOWED
 from govbot.repo.registry import approval_dates
 from govbot.repo.snapshots import read_directory
@@ -34,6 +35,7 @@ def add_commands(sub: Any) -> None:
     b.add_argument(
         "--at", help="certified products: judge current/expired on YYYY-MM-DD (default: today)"
     )
+    add_format(b)
     b.set_defaults(func=cmd_build)
 
 
@@ -59,15 +61,21 @@ def cmd_build(args: argparse.Namespace) -> int:
     if any(products.is_product(p) for p in snapshot):  # approved = on this branch
         dates = approval_dates(repo, "HEAD", snapshot)
         certified = registry.build(snapshot, parse_day(args.at), dates)
-    files, unreadable = site.build_site(snapshot, certified)
+    from govbot.web.build import build_site
+
+    files, unreadable = build_site(snapshot, certified, parse_day(args.at))
     write_site(Path(args.out), files, args.force)
     pages = sum(1 for p in files if p.endswith(".html"))
     lists = sum(1 for p in files if p.endswith(".txt"))
     documents = sum(1 for p in files if p.endswith(".json"))
-    print(
-        f"wrote {pages} page(s), {lists} test list(s) and {documents} JSON document(s) "
-        f"to {args.out}"
-    )
+    if args.format == "json":
+        doc = {"directory": args.out, "pages": pages, "test_lists": lists, "json": documents}
+        print(json.dumps({**doc, "unreadable": [u.path for u in unreadable]}))
+    else:
+        print(
+            f"wrote {pages} page(s), {lists} test list(s) and {documents} JSON document(s) "
+            f"to {args.out}"
+        )
     for u in unreadable:
         print(f"govbot: {u.path}: unreadable, listed on the index: {u.reason}", file=sys.stderr)
     for path, what in sorted(snapshot.skipped.items()):

@@ -5,13 +5,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from govbot.cli.common import EXIT_FINDINGS, EXIT_OK, CliError, repo_arg, write
 from govbot.core import mustpass, render
 from govbot.core.documents import parse_document
-from govbot.core.findings import FORMATTERS, Severity, at_least, has_errors, sort_findings
+from govbot.core.findings import (
+    FORMATTERS,
+    Finding,
+    Severity,
+    at_least,
+    has_errors,
+    sort_findings,
+)
 from govbot.core.interop import to_interop
 from govbot.core.validate import validate_files
 from govbot.repo import bundled
@@ -26,6 +34,11 @@ def add_commands(sub: Any) -> None:
         "repo", nargs="?", help="repo directory (default: . if it is one, else the bundled data)"
     )
     v.add_argument("--format", choices=sorted(FORMATTERS), default="text")
+    v.add_argument(
+        "--summary",
+        action="store_true",
+        help="counts by rule and by file instead of every finding (the exit code is the same)",
+    )
     v.add_argument("--no-cache", action="store_true", help="ignore the findings cache")
     v.add_argument(
         "--severity",
@@ -62,7 +75,12 @@ def add_commands(sub: Any) -> None:
     )
     m.add_argument("--no-aliases", action="store_true")
     m.add_argument("--include-flagged", action="store_true")
-    m.add_argument("--format", choices=["list", "json"], default="list")
+    m.add_argument(
+        "--format",
+        choices=["text", "json", "list"],
+        default="text",
+        help="text (= list): one test a line",
+    )
     m.add_argument("-o", "--output")
     m.set_defaults(func=cmd_mustpass)
 
@@ -91,13 +109,55 @@ def cmd_validate(args: argparse.Namespace) -> int:
         validate_files(files, bundled.schema_set(), cache=cache) + not_read(files)
     )
     shown = at_least(findings, Severity(args.severity))
+    if args.summary:
+        print(summary(shown, args.format))
+        return EXIT_FINDINGS if has_errors(findings) else EXIT_OK
     print(FORMATTERS[args.format](shown))
+    if args.format == "text" and len(shown) > 20:
+        print(f"({len(shown)} finding(s); --summary counts them by rule and file)", file=sys.stderr)
     if len(shown) < len(findings):
         print(
             f"({len(findings) - len(shown)} finding(s) below {args.severity} not shown)",
             file=sys.stderr,
         )
     return EXIT_FINDINGS if has_errors(findings) else EXIT_OK
+
+
+def summary(findings: list[Finding], fmt: str) -> str:
+    """Counts by rule and by file, each split by severity, largest first."""
+    by_rule: dict[str, Counter[str]] = {}
+    by_file: dict[str, Counter[str]] = {}
+    for f in findings:
+        by_rule.setdefault(f.rule, Counter())[f.severity.value] += 1
+        by_file.setdefault(f.file, Counter())[f.severity.value] += 1
+    totals = Counter(f.severity.value for f in findings)
+
+    def rows(table: dict[str, Counter[str]]) -> list[tuple[str, Counter[str]]]:
+        return sorted(table.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+
+    if fmt == "json":
+        return json.dumps(
+            {
+                "totals": dict(totals),
+                "rules": [{"rule": r, **dict(c)} for r, c in rows(by_rule)],
+                "files": [{"file": p, **dict(c)} for p, c in rows(by_file)],
+            }
+        )
+    order = [s.value for s in Severity]  # errors first
+
+    def line(name: str, c: Counter[str], width: int) -> str:
+        counts = ", ".join(f"{c[s]} {s}" for s in order if c[s])
+        return f"  {name.ljust(width)}  {sum(c.values()):>5}  ({counts})"
+
+    out = [
+        f"{len(findings)} finding(s): "
+        + (", ".join(f"{totals[s]} {s}(s)" for s in order if totals[s]) or "none")
+    ]
+    for title, table in (("by rule", by_rule), ("by file", by_file)):
+        if table:
+            width = max(len(k) for k in table)
+            out += [title + ":", *(line(k, c, width) for k, c in rows(table))]
+    return "\n".join(out)
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -221,6 +221,7 @@ HEADINGS = {
     "deprecated": "Capabilities deprecated",
     "removed": "Capabilities removed",
     "status": "Other capability status changes",
+    "recorded": "Listed as removed, absent from the predecessor (no change for products)",
     "capability": "Capability details",
     "test.added": "Tests added",
     "test.removed": "Tests removed",
@@ -264,6 +265,8 @@ def _entries(
     if k == "capability.status":
         cap, comp = c.subject.rsplit(" in ", 1)
         where = f"{_c(cap)} in {comp}"
+        if b is None and a == "removed":  # a record of an old removal: neither added nor removed
+            return [("recorded", f"{where}")]
         if b is None:
             return [("added", f"{where}, as {a}")]
         if a in ("required", "deprecated"):

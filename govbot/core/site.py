@@ -7,41 +7,36 @@ host (or a CI job can publish) must carry the same lists at stable paths:
 (required tests, flagged ones left out, aliases included) and
 ``guidelines/<id>/tests/<target>-<status>.txt`` the list for one status.
 
-Pure: the input is a snapshot (``{path: bytes}``), the output
-``{relative path: bytes}``, so the command line writes it, the webhook app
-serves parts of it live, and tests compare bytes. Ids, statuses and every other
-value come from data, so they are escaped in HTML and an id only becomes a
-path when it matches :data:`SAFE_ID`. One broken file never stops the site:
-it is listed as unreadable.
+Pure: the data of the site (which guidelines, in which order, which are
+valid for certification, which releases they cover, their test lists and
+JSON). Its pages are Jinja2 templates (:mod:`govbot.web.pages`), shared by
+the static build (``govbot site build``) and the live app. An id only
+becomes a path when it matches :data:`SAFE_ID`. One broken file never stops
+the site: it is listed as unreadable.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
-from urllib.parse import quote
 
-from govbot.core import mustpass, registry_site, render
+from govbot.core import mustpass
 from govbot.core.documents import parse_document
 from govbot.core.interop import to_interop
 from govbot.core.layout import guideline_key, guideline_kind, lookup_rank
-from govbot.core.registry import Registry
+from govbot.core.rules import FROZEN, split_key
+from govbot.core.validity import Validity
 
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*", re.ASCII)
 """Ids that are safe as one path segment: no slash, no ``..``, no leading dot."""
 MAX_ID = 100
 SAFE_TARGET = re.compile(r"[a-z0-9][a-z0-9_-]*", re.ASCII)
-RELEASED = ("approved", "superseded")
+RELEASED = FROZEN
 KINDS = ("platform", "add-on")
-_STYLE = (
-    "body{font-family:sans-serif;max-width:80em;margin:auto;padding:1em}"
-    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .4em;"
-    "text-align:left;vertical-align:top}"
-)
 
 
 def is_safe_id(value: str) -> bool:
@@ -57,6 +52,7 @@ class Guideline:
     path: str
     kind: str
     data: dict[str, Any]
+    raw: bytes = b""  # the file's bytes: what validity reads its status and approval day from
 
     @property
     def status(self) -> str:
@@ -90,7 +86,7 @@ def load_file(path: str, raw: bytes) -> Loaded | None:
     if parsed.findings or not isinstance(parsed.data, dict):
         reason = parsed.findings[0].message if parsed.findings else "not a mapping"
         return Unreadable(path, reason)
-    return Guideline(key, path, "platform" if kind == "guideline" else kind, parsed.data)
+    return Guideline(key, path, "platform" if kind == "guideline" else kind, parsed.data, raw)
 
 
 def catalog(items: Iterable[Loaded]) -> tuple[list[Guideline], list[Unreadable]]:
@@ -146,12 +142,10 @@ def list_name(target: str, status: str | None) -> str:
 
 
 def guideline_files(g: Guideline) -> dict[str, bytes]:
-    """One guideline's page, JSON and test lists; raises on data too broken to use."""
+    """One guideline's JSON and test lists (its page is a template's); raises on data too
+    broken to use."""
     base = f"guidelines/{g.id}"
-    out = {
-        f"{base}/index.html": render.to_html(g.data).encode(),
-        f"{base}.json": interop_json(g.data),
-    }
+    out = {f"{base}.json": interop_json(g.data)}
     for target in targets(g):
         out[f"{base}/tests/{list_name(target, None)}"] = list_text(g.data, target).encode()
         for status in mustpass.STATUSES:
@@ -160,129 +154,67 @@ def guideline_files(g: Guideline) -> dict[str, bytes]:
     return out
 
 
-@dataclass(frozen=True)
-class Links:
-    """Where the index points: files of the static site, or the live app's routes."""
-
-    page: Callable[[str], str]
-    json: Callable[[str], str]
-    tests: Callable[[str, str, str | None], str]
+def family(g: Guideline) -> str:
+    """``""`` for the platform guidelines, the add-on's name (``dns``) otherwise."""
+    parts = split_key(g.id)
+    return parts[0] if parts else g.id.split(".", 1)[0]
 
 
-STATIC_LINKS = Links(
-    page=lambda i: f"guidelines/{quote(i)}/index.html",
-    json=lambda i: f"guidelines/{quote(i)}.json",
-    tests=lambda i, t, s: f"guidelines/{quote(i)}/tests/{quote(list_name(t, s))}",
-)
+def newest_first(guidelines: Iterable[Guideline]) -> list[Guideline]:
+    """By family (the platform first), newest first: drafts (``next``) before any date."""
+    by_age = sorted(guidelines, key=_version, reverse=True)
+    return sorted(by_age, key=lambda g: (g.kind != "platform", family(g)))  # stable
 
 
-def _a(href: str, text: str) -> str:
-    return f'<a href="{html.escape(href)}">{html.escape(text)}</a>'
+def _version(g: Guideline) -> tuple[bool, str]:
+    parts = split_key(g.id)
+    version = parts[1] if parts else g.id
+    return ("next" in version, version)
 
 
-def _releases(data: dict[str, Any]) -> str:
-    value = data.get("releases")
-    if isinstance(value, list):
-        return ", ".join(str(r) for r in value)
-    return "" if value is None else str(value)
+def valid_for_certification(
+    guidelines: Iterable[Guideline], at: date, latest: int = 2
+) -> dict[str, list[str]]:
+    """family -> the guidelines a product may certify against on ``at`` (2017A C6.1)."""
+    items = list(guidelines)
+    validity = Validity.from_files({g.path: g.raw for g in items if g.raw}, latest)
+    return {
+        fam: validity.valid_at(members[-1].key, at) for fam, members in validity.families.items()
+    }
 
 
-def _row(g: Guideline, links: Links) -> str:
-    first = _a(links.page(g.id), g.id)
-    data_id = g.data.get("id")
-    if data_id != g.id:  # validate reports it; the reader should see it too
-        first += f" <small>(id in file: {html.escape(str(data_id))})</small>"
-    lists = []
-    for t in targets(g):
-        per_status = " ".join(_a(links.tests(g.id, t, s), s) for s in mustpass.STATUSES)
-        lists.append(f"{_a(links.tests(g.id, t, None), t)} ({per_status})")
-    cells = [
-        first,
-        html.escape(g.kind),
-        html.escape(g.status),
-        html.escape(_releases(g.data)),
-        f"{_a(links.page(g.id), 'page')} · {_a(links.json(g.id), 'JSON')}",
-        "<br>".join(lists) or "none",
+def superseded_by(guidelines: Iterable[Guideline], g: Guideline) -> str | None:
+    """The next approved guideline of ``g``'s family, for a superseded one."""
+    if g.status != "superseded":
+        return None
+    later = [
+        o.id
+        for o in guidelines
+        if family(o) == family(g) and o.released and o.id > g.id and "next" not in o.id
     ]
-    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+    return min(later) if later else None
 
 
-def _table(rows: list[Guideline], links: Links) -> list[str]:
-    if not rows:
-        return ["<p>None.</p>"]
-    head = ("Guideline", "Kind", "Status", "Releases", "Links", "Test lists")
-    return [
-        "<table>",
-        "<thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead>",
-        "<tbody>",
-        *(_row(g, links) for g in rows),
-        "</tbody>",
-        "</table>",
+def releases_index(guidelines: Iterable[Guideline]) -> dict[str, list[Guideline]]:
+    """OpenStack release -> the guidelines naming it, newest first (lookup by release)."""
+    out: dict[str, list[Guideline]] = {}
+    for g in newest_first(guidelines):
+        value = g.data.get("releases")
+        for release in value if isinstance(value, list) else []:
+            out.setdefault(str(release).lower(), []).append(g)
+    return dict(sorted(out.items()))
+
+
+def predecessor(guidelines: Iterable[Guideline], g: Guideline) -> str | None:
+    """The guideline ``g`` is compared with by default: the newest older approved one of its
+    family (for a draft: the newest approved)."""
+    older = [
+        o.id
+        for o in guidelines
+        if family(o) == family(g)
+        and o.released
+        and o.id != g.id
+        and "next" not in o.id
+        and ("next" in g.id or o.id < g.id)
     ]
-
-
-def index_html(
-    guidelines: list[Guideline],
-    unreadable: list[Unreadable],
-    links: Links = STATIC_LINKS,
-    products: bool = False,
-) -> str:
-    """The index: released guidelines, then drafts, then files that could not be read."""
-    lines = [
-        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">',
-        f"<title>Interoperability guidelines</title>\n<style>{_STYLE}</style>\n</head>\n<body>",
-        "<h1>Interoperability guidelines</h1>",
-        "<p>Test lists: one test per line, as RefStack served them; the first link of a "
-        "target lists its required tests (flagged tests left out, aliases included).</p>",
-        *(['<p><a href="products/index.html">Certified products</a></p>'] if products else []),
-        "<h2>Released</h2>",
-        *_table([g for g in guidelines if g.released], links),
-        '<h2 id="drafts">Drafts</h2>',
-        *_table([g for g in guidelines if not g.released], links),
-    ]
-    if unreadable:
-        lines += ['<h2 id="unreadable">Unreadable</h2>', "<ul>"]
-        lines += [
-            f"<li><code>{html.escape(u.path)}</code>: unreadable: {html.escape(u.reason)}</li>"
-            for u in unreadable
-        ]
-        lines.append("</ul>")
-    return "\n".join([*lines, "</body>\n</html>\n"])
-
-
-def build_from(
-    guidelines: Iterable[Guideline],
-    unreadable: Iterable[Unreadable],
-    registry: Registry | None = None,
-) -> tuple[dict[str, bytes], list[Unreadable]]:
-    """The site, and every file it lists as unreadable (with those that cannot be rendered)."""
-    out: dict[str, bytes] = {}
-    shown: list[Guideline] = []
-    bad = list(unreadable)
-    for g in guidelines:
-        try:
-            files = guideline_files(g)
-        except Exception as e:  # malformed data of any shape; the rest of the site stands
-            bad.append(Unreadable(g.path, f"cannot be rendered: {type(e).__name__}: {e}"))
-            continue
-        out.update(files)
-        shown.append(g)
-    if registry is not None:  # the certified products, when the repo has any
-        out.update(registry_site.pages(registry))
-        bad.extend(Unreadable(path, why) for path, why in registry.unreadable)
-    bad.sort(key=lambda u: u.path)
-    out["index.html"] = index_html(shown, bad, products=registry is not None).encode()
-    return dict(sorted(out.items())), bad
-
-
-def build_site(
-    files: Mapping[str, bytes], registry: Registry | None = None
-) -> tuple[dict[str, bytes], list[Unreadable]]:
-    """The site of a repo snapshot (with its registry, if given), and what it could not show."""
-    loaded = [item for p, raw in files.items() if (item := load_file(p, raw)) is not None]
-    return build_from(*catalog(loaded), registry)
-
-
-def build(files: Mapping[str, bytes]) -> dict[str, bytes]:
-    """The whole static site of a repo snapshot, keyed by relative path."""
-    return build_site(files)[0]
+    return max(older) if older else None

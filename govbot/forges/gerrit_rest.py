@@ -22,6 +22,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
+from govbot import metrics
 from govbot.forges.base import ForgeError
 
 log = logging.getLogger(__name__)
@@ -106,9 +107,11 @@ class GerritRest:
                     auth=self._auth_for(url),
                 )
             except httpx.TransportError as e:
+                metrics.forge_call("gerrit", ok=False)
                 reason, wait = type(e).__name__, self._backoff(attempt)
             else:
                 status = resp.status_code
+                metrics.forge_call("gerrit", ok=resp.is_success or status == 404)
                 if resp.is_success:
                     return resp
                 if status == 404 and missing_ok:

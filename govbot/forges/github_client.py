@@ -25,6 +25,7 @@ import requests
 from github import Auth, Github, GithubException, RateLimitExceededException
 from github.Repository import Repository
 
+from govbot import metrics
 from govbot.forges.base import ForgeError
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,9 @@ class GitHubClient:
                 message = f"GitHub {what}: {type(e).__name__}"
             else:
                 self._secondary_strikes = 0
+                metrics.forge_call("github", True, self._gh.requester.rate_limiting[0])
                 return result
+            metrics.forge_call("github", False, self._gh.requester.rate_limiting[0])
             message = _redact(message, self._secrets)
             if verdict.limit == "secondary" and verdict.wait is not None:
                 self._secondary_strikes += 1  # the next one without a header waits longer

@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from govbot.core.eras import ERAS_FILE, Eras
+from govbot.core.settings import Settings
 from govbot.core.validate import SchemaSet
 from govbot.core.yamlio import parse_bytes
 
@@ -54,4 +55,4 @@ def schema_set() -> SchemaSet:
 def local_repo(environ: Mapping[str, str] = os.environ) -> Path:
     """The clone dry-run mode and the served site read: GOVBOT_REPO_PATH, else the bundled data's
     repo (this checkout, or the wheel's copy)."""
-    return Path(environ.get("GOVBOT_REPO_PATH") or root())
+    return Settings.from_environ(environ).repo_path or root()

@@ -15,12 +15,13 @@ from dataclasses import astuple
 from pathlib import Path
 
 from govbot.core.findings import Finding, Severity
+from govbot.core.settings import Settings
 
 
 def default_dir() -> Path:
-    env = os.environ.get("GOVBOT_CACHE_DIR")
-    if env:
-        return Path(env)
+    configured = Settings.from_environ(os.environ).cache_dir
+    if configured is not None:
+        return configured
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "govbot" / "findings"
 

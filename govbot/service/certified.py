@@ -8,10 +8,10 @@ afresh from the stored ballots, as a release is). A product merged without
 it stays in the registry, since it is on the branch, and the reviewers are
 told on the review. The reminders before expiry go to that review.
 
-With ``GOVBOT_REGISTRY_DIR`` set, the registry's pages (``products/``: HTML,
-JSON, the passes of each program, 2017A C4) are written there after every
-such merge, for a web server to serve; otherwise ``govbot site build``
-publishes them.
+With ``GOVBOT_REGISTRY_DIR`` set, the registry's published records
+(``products/``: JSON, the passes of each program, 2017A C4) are written there
+after every such merge, for a web server to serve; the HTML pages come from
+``govbot site build`` (the same templates as the live site).
 """
 
 from __future__ import annotations
@@ -168,14 +168,14 @@ def _reviewers(ctx: Context, review: ReviewState) -> list[str]:
 def publish_pages(
     certified: registry.Registry, environ: Mapping[str, str] = os.environ
 ) -> str | None:
-    """Write the registry's pages under ``GOVBOT_REGISTRY_DIR``; the directory, or None when
+    """Write the registry's records under ``GOVBOT_REGISTRY_DIR``; the directory, or None when
     none is configured. Each file is replaced whole (a reader never sees half a page), and
     pages of products no longer listed are removed."""
     root = environ.get(PAGES_DIR, "").strip()
     if not root:
         return None
     out = Path(root)
-    pages = registry_site.pages(certified)
+    pages = registry_site.records(certified)
     for rel, data in pages.items():
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ import threading
 from collections import OrderedDict
 
 from govbot.core.policies import Policies, PolicyUnusable
+from govbot.core.settings import Settings
 from govbot.service.context import Context
 
 _CACHE_SIZE = 256
@@ -29,9 +30,9 @@ def governed_branch(ctx: Context, repo: str, hint: str | None = None) -> str:
     ``hint`` is the default branch a signed payload names (GitHub's
     ``repository.default_branch``); without one the forge is asked.
     """
-    configured = os.environ.get("GOVBOT_GOVERNED_BRANCH", "").strip()
+    configured = Settings.from_environ(os.environ).governed_branch
     if configured:
-        return configured.removeprefix("refs/heads/")
+        return configured
     return (hint or ctx.forge.default_branch(repo)).removeprefix("refs/heads/")
 
 

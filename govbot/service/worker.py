@@ -14,12 +14,14 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
+from govbot import metrics
 from govbot.core.events import Event
 from govbot.core.validate import FindingsCache, SchemaSet
 from govbot.forges import registry
@@ -59,6 +61,17 @@ class Worker:
         claimed = inbox.claim(self.engine, self.worker_id, self.lease)
         if claimed is None:
             return None
+        started = time.perf_counter()
+        outcome = self._outcome(claimed)
+        metrics.WORKER_SECONDS.observe(time.perf_counter() - started)
+        metrics.DELIVERIES_PROCESSED.labels(outcome=outcome).inc()
+        if outcome == "parked":
+            metrics.DELIVERIES_PARKED.inc()
+        extra = {"delivery": f"{claimed.source}:{claimed.id}"}
+        log.info("delivery %s %s: %s", claimed.id, claimed.event, outcome, extra=extra)
+        return outcome
+
+    def _outcome(self, claimed: inbox.Claimed) -> str:
         try:
             return self._process(claimed)
         except inbox.LeaseLost:

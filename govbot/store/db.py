@@ -14,16 +14,19 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 
+from govbot.core.settings import Settings
+
 
 def database_url(environ: Mapping[str, str] = os.environ) -> str:
-    url = environ.get("DATABASE_URL")
+    settings = Settings.from_environ(environ)
+    url = settings.database_url
     if url:
         if url.startswith("postgres://"):  # Heroku-style
             url = "postgresql://" + url.removeprefix("postgres://")
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         return url
-    home = Path(environ.get("GOVBOT_HOME", ".govbot"))
+    home = settings.home or Path(".govbot")
     return f"sqlite:///{home / 'govbot.db'}"
 
 

@@ -9,11 +9,13 @@ and the database never holds half an outcome.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection
 
+from govbot import metrics
 from govbot.core.decisions import Decision
 from govbot.core.flag_requests import FlagRequest
 from govbot.core.votes import Ballot
@@ -31,6 +33,8 @@ from govbot.store import (
     votes,
 )
 from govbot.store.certified import Certification
+
+log = logging.getLogger("govbot.decisions")
 
 
 @dataclass
@@ -69,6 +73,7 @@ class Effects:
 
 
 def apply(conn: Connection, effects: Effects, actor: str) -> None:
+    """Write everything in ``conn``'s transaction; each decision is logged with its review."""
     for change in effects.reviews:
         reviews.update(conn, change)
     for key, head_sha, content_key, vote_class, seen_at in effects.heads:
@@ -80,7 +85,30 @@ def apply(conn: Connection, effects: Effects, actor: str) -> None:
     for review_key, ballot in effects.ballots:
         ballots.add(conn, review_key, ballot)
     for result in effects.vote_results:
+        before = votes.get(conn, result.review_key)
         votes.record(conn, result)
+        metrics.VOTES_TALLIED.labels(state=result.state).inc()
+        same = before is not None and (before.state, before.head_sha) == (
+            result.state,
+            result.head_sha,
+        )
+        log.log(
+            logging.DEBUG if same else logging.INFO,
+            "vote %s (%s) at %s",
+            result.state,
+            result.vote_class,
+            (result.head_sha or "-")[:12],
+            extra={"review": result.review_key, "state": result.state, "actor": actor},
+        )
+    for check in effects.checks:
+        log.info(
+            "check %s: %d error(s), %d warning(s) at %s",
+            check.conclusion,
+            check.errors,
+            check.warnings,
+            check.head_sha[:12],
+            extra={"review": check.review_key, "actor": actor},
+        )
     for decision in effects.decisions:  # the chain's lock is taken last, held to commit
         decisions.append_if_changed(conn, decision)
     for review_key, head_sha, wanted, at in effects.labels:

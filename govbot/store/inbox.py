@@ -222,3 +222,12 @@ def recent(engine: Engine, status: str | None = None, limit: int = 20) -> list[d
     with engine.connect() as conn:
         rows = conn.execute(query.order_by(desc(T.c.id)).limit(limit)).all()
     return [dict(r._mapping) for r in rows]
+
+
+def oldest_queued(engine: Engine) -> datetime | None:
+    """When the oldest delivery still waiting for a worker was received (None: none waits)."""
+    with engine.connect() as conn:
+        value = conn.execute(
+            select(func.min(T.c.received_at)).where(T.c.status == "queued")
+        ).scalar()
+    return aware(value) if value is not None else None

@@ -130,3 +130,9 @@ def open_keys(conn: Connection) -> list[tuple[str, str]]:
         .order_by(reviews.c.id)
     )
     return [(r.key, r.forge) for r in rows]
+
+
+def open_reviews(conn: Connection) -> list[ReviewState]:
+    """Every open review, oldest first: the committee dashboard's rows (read only)."""
+    rows = conn.execute(select(reviews).where(reviews.c.state == "open").order_by(reviews.c.id))
+    return [from_row(ReviewState, r) for r in rows]
