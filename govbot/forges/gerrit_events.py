@@ -341,3 +341,29 @@ def _comment_id(r: _Reader) -> str:
     )
     digest = hashlib.sha256("\0".join(map(str, parts)).encode("utf-8")).hexdigest()[:20]
     return f"gerrit:{digest}"
+
+
+def event_key(event: Any) -> str | None:
+    """The forge object a Gerrit event reports, when it has a lasting identity.
+
+    A patch set is immutable (``patchset:<project>:<change>:<ps>``); a review message
+    is the author's at one second on one patch set (``message:...``), which is what
+    reconciliation reads back from the REST API's ChangeMessageInfo (author, date,
+    ``_revision_number``). Never raises.
+    """
+    if not isinstance(event, dict):
+        return None
+    r = _Reader(event, str(event.get("type")))
+    try:
+        project, number = r.text("change.project"), r.number("change.number")
+        ps = r.number("patchSet.number")
+    except PayloadError:
+        return None
+    if r.kind == "patchset-created":
+        return f"patchset:{project}:{number}:{ps}"
+    if r.kind == "comment-added":
+        author, at = r.account("author"), event.get("eventCreatedOn")
+        if author is None or isinstance(at, bool) or not isinstance(at, int | float):
+            return None
+        return f"message:{project}:{number}:{ps}:{author}:{int(at)}"
+    return None

@@ -258,3 +258,37 @@ def _get(p: dict[str, Any], *path: str, kind: type = str, optional: bool = False
             f"{'.'.join(path)}: expected {kind.__name__}, got {type(value).__name__}"
         )
     return value
+
+
+def event_key(event: str, payload: Any) -> str | None:
+    """The forge object a delivery reports, when it has a lasting identity: the same key
+    for the webhook and for reconciliation's synthesized delivery of the same thing.
+
+    A comment is keyed by its id and its ``updated_at`` (an edit is a new version),
+    a review by its id and the action (submitted, then perhaps dismissed). Pull
+    request events have none: a head can come back (reopen, force-push back), so
+    their handler is idempotent on the review's state instead. Never raises.
+    """
+    if not isinstance(payload, dict):
+        return None
+    action = payload.get("action")
+    if event == "issue_comment" and action in ("created", "edited"):
+        comment = payload.get("comment")
+        if isinstance(comment, dict) and isinstance(comment.get("id"), int):
+            return f"comment:{comment['id']}:{_instant(comment.get('updated_at'))}"
+    if event == "pull_request_review" and action in ("submitted", "dismissed"):
+        review = payload.get("review")
+        if isinstance(review, dict) and isinstance(review.get("id"), int):
+            return f"review:{review['id']}:{action}"
+    return None
+
+
+def _instant(value: Any) -> str:
+    """A timestamp in one spelling ("...Z" and "+00:00" are the same instant)."""
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        return str(value)
+    return str(int(parsed.timestamp()))
