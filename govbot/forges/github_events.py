@@ -264,7 +264,7 @@ def event_key(event: str, payload: Any) -> str | None:
     """The forge object a delivery reports, when it has a lasting identity: the same key
     for the webhook and for reconciliation's synthesized delivery of the same thing.
 
-    A comment is keyed by its id and its ``updated_at`` (an edit is a new version),
+    A comment is keyed by its id, the action and its ``updated_at`` (an edit is a new version),
     a review by its id and the action (submitted, then perhaps dismissed). Pull
     request events have none: a head can come back (reopen, force-push back), so
     their handler is idempotent on the review's state instead. Never raises.
@@ -275,7 +275,7 @@ def event_key(event: str, payload: Any) -> str | None:
     if event == "issue_comment" and action in ("created", "edited"):
         comment = payload.get("comment")
         if isinstance(comment, dict) and isinstance(comment.get("id"), int):
-            return f"comment:{comment['id']}:{_instant(comment.get('updated_at'))}"
+            return f"comment:{comment['id']}:{action}:{_instant(comment.get('updated_at'))}"
     if event == "pull_request_review" and action in ("submitted", "dismissed"):
         review = payload.get("review")
         if isinstance(review, dict) and isinstance(review.get("id"), int):
