@@ -335,3 +335,66 @@ def test_event_keys_match_between_webhook_and_reconciliation() -> None:
     )
     assert github_events.event_key("pull_request", {"action": "opened"}) is None
     assert github_events.event_key("issue_comment", "junk") is None
+
+
+# -- what triggers a sweep -------------------------------------------------------------
+
+
+def test_the_stream_asks_for_reconciliation_after_a_gap() -> None:
+    """cmd-stream-events.txt: ``dropped-output`` "Sent to notify a client that events have
+    been dropped"; and events sent while disconnected are lost (no replay)."""
+    import threading
+
+    from govbot.forges.gerrit_stream import GerritStreamListener
+    from tests.test_gerrit_adapter import FakeGerritlib, Sleeps
+
+    clients = iter(
+        [
+            FakeGerritlib(
+                [{"type": "patchset-created", "n": 1}, {"type": "dropped-output"}], False
+            ),
+            FakeGerritlib([{"type": "comment-added", "n": 2}], True),
+        ]
+    )
+    listener = GerritStreamListener(
+        "h", "u", factory=lambda: next(clients), sleep=Sleeps(), poll=0.01
+    )
+    stop, gaps, got = threading.Event(), [], []
+    for event in listener.events(stop, on_gap=gaps.append):
+        got.append(event["n"])
+        if len(got) == 2:
+            stop.set()
+    assert got == [1, 2]  # dropped-output itself is no event for the inbox
+    assert gaps == ["dropped-output", "reconnected"]
+
+
+def test_the_clock_reconciles_at_start_up_and_on_its_interval(
+    engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govbot.forges.dryrun import DryRunForge
+    from govbot.repo import bundled
+    from govbot.service.clock import Clock
+    from tests.conftest import REPO as CHECKOUT
+
+    with github_server() as gh:
+        repo = gh.add_repo(REPO)
+        repo.commit("a" * 40, {"README.md": b"x"}, branch="main", parents=[])
+        repo.add_pull(3, "b" * 40, "a" * 40, [])
+        forge = gh.forge()
+        now = [T0]
+        monkeypatch.setenv("GOVBOT_RECONCILE_GITHUB_REPOS", REPO)
+
+        def forge_for(name: str) -> tuple[Any, bool]:
+            return (forge, False) if name == "github" else (DryRunForge(CHECKOUT), True)
+
+        clock = Clock(
+            engine, forge_for, bundled.schema_set(), now=lambda: now[0], reconcile_interval=300
+        )
+        assert "reconcile:github:1" in clock.tick()  # at start-up: PR 3 found
+        listed = len(gh.calls("GET", f"/repos/{REPO}/pulls"))
+        now[0] = T0 + timedelta(seconds=299)
+        clock.tick()
+        assert len(gh.calls("GET", f"/repos/{REPO}/pulls")) == listed  # not yet due
+        now[0] = T0 + timedelta(seconds=300)
+        assert not [k for k in clock.tick() if k.startswith("reconcile:")]  # due; nothing new
+        assert len(gh.calls("GET", f"/repos/{REPO}/pulls")) == listed + 1
