@@ -71,7 +71,8 @@ def main(args: argparse.Namespace) -> int:
             start = time.perf_counter()
             [sweep] = reconcile(engine, "github", forge, scopes=[REPO], now=lambda: NOW)
             best_seconds = min(best_seconds, time.perf_counter() - start)
-            counted, sent = len(gh.counted()) - before, sweep.requests
+            counted = max(counted, len(gh.counted()) - before)  # the worst of the runs
+            sent = max(sent, sweep.requests)
             if sweep.stored:
                 print(f"error: the unchanged repository gave {sweep.stored} new deliveries")
                 return 1
@@ -83,7 +84,7 @@ def main(args: argparse.Namespace) -> int:
         engine.dispose()
     print(
         f"govbot sweep   {sent:5d} requests, {counted:5d} counted against the rate limit, "
-        f"{best_seconds:7.3f} s (best of {max(1, args.repeat)})"
+        f"{best_seconds:7.3f} s (best time, most requests of {max(1, args.repeat)} run(s))"
     )
     print(
         f"naive sweep    {naive_sent:5d} requests, {naive_counted:5d} counted against the rate limit, "

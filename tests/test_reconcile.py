@@ -398,3 +398,39 @@ def test_the_clock_reconciles_at_start_up_and_on_its_interval(
         now[0] = T0 + timedelta(seconds=300)
         assert not [k for k in clock.tick() if k.startswith("reconcile:")]  # due; nothing new
         assert len(gh.calls("GET", f"/repos/{REPO}/pulls")) == listed + 1
+
+
+def test_github_a_merge_while_away_closes_the_review_after_its_votes(
+    engine: Any, revisions: dict[str, Any]
+) -> None:
+    """ "List pull requests" with ``state=all&sort=updated``: a merge updates the pull
+    request, so it is read back; its list entry has ``merged_at`` (not ``merged``)."""
+    with github_server() as gh:
+        repo = seeded_github(gh, revisions)
+        forge = gh.forge()
+        bot = Bot(engine, revisions["repo"], forge=forge)
+        repo.clock = iso(T0)
+        number = repo.open_pull("topic", "main", "A change")["number"]
+        key = f"github:{REPO}#{number}"
+        bot.now = T0 + timedelta(minutes=5)
+        reconcile(engine, "github", forge, scopes=[REPO], now=lambda: bot.now)
+        bot.worker.run(once=True)
+        assert checked_heads(engine) == [(key, revisions["head1"])]
+        # away: an approval, then the merge
+        repo.add_review(number, "member-carol", "APPROVED", at=iso(T0 + timedelta(minutes=10)))
+        repo.clock = iso(T0 + timedelta(minutes=11))
+        repo.merge_pull(number)
+        closed = gh.pull_json(repo, repo.pulls[number])
+        bot.now = T0 + timedelta(minutes=30)
+        [sweep] = reconcile(engine, "github", forge, scopes=[REPO], now=lambda: bot.now)
+        assert sweep.stored == 3  # the review, govbot's own check comment, then the close
+        bot.worker.run(once=True)
+        with engine.connect() as conn:
+            from govbot.store import reviews
+
+            state = reviews.get(conn, key)
+        assert state is not None and state.state == "merged"
+        assert [(b[0], b[1]) for b in ballots(engine, key)] == [("member-carol", 1)]
+        payload = {"action": "closed", "number": number, "pull_request": closed,
+                   "repository": {"full_name": REPO, "default_branch": "main"}}  # fmt: skip
+        assert post_github(bot, "pull_request", payload)["status"] == "duplicate"

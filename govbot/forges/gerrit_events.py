@@ -347,9 +347,9 @@ def event_key(event: Any) -> str | None:
     """The forge object a Gerrit event reports, when it has a lasting identity.
 
     A patch set is immutable (``patchset:<project>:<change>:<ps>``); a review message
-    is the author's at one second on one patch set (``message:...``), which is what
+    is the author's text at one second on one patch set (``message:...``), which is what
     reconciliation reads back from the REST API's ChangeMessageInfo (author, date,
-    ``_revision_number``). Never raises.
+    ``_revision_number``, message). Never raises.
     """
     if not isinstance(event, dict):
         return None
@@ -365,5 +365,7 @@ def event_key(event: Any) -> str | None:
         author, at = r.account("author"), event.get("eventCreatedOn")
         if author is None or isinstance(at, bool) or not isinstance(at, int | float):
             return None
-        return f"message:{project}:{number}:{ps}:{author}:{int(at)}"
+        text = event.get("comment")
+        digest = hashlib.sha256(str(text).encode()).hexdigest()[:16] if text else "-"
+        return f"message:{project}:{number}:{ps}:{author}:{int(at)}:{digest}"
     return None

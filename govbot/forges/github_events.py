@@ -265,9 +265,10 @@ def event_key(event: str, payload: Any) -> str | None:
     for the webhook and for reconciliation's synthesized delivery of the same thing.
 
     A comment is keyed by its id, the action and its ``updated_at`` (an edit is a new version),
-    a review by its id and the action (submitted, then perhaps dismissed). Pull
-    request events have none: a head can come back (reopen, force-push back), so
-    their handler is idempotent on the review's state instead. Never raises.
+    a review by its id and the action (submitted, then perhaps dismissed), a closed
+    pull request by its number and ``closed_at``. Other pull request events have none:
+    a head can come back (reopen, force-push back), so their handler is idempotent on
+    the review's state instead. Never raises.
     """
     if not isinstance(payload, dict):
         return None
@@ -276,6 +277,12 @@ def event_key(event: str, payload: Any) -> str | None:
         comment = payload.get("comment")
         if isinstance(comment, dict) and isinstance(comment.get("id"), int):
             return f"comment:{comment['id']}:{action}:{_instant(comment.get('updated_at'))}"
+    pull = payload.get("pull_request")
+    if event == "pull_request" and action == "closed" and isinstance(pull, dict):
+        repository = payload.get("repository")
+        name = repository.get("full_name") if isinstance(repository, dict) else None
+        if isinstance(pull.get("number"), int) and pull.get("closed_at") and name:
+            return f"pr-closed:{name}#{pull['number']}:{_instant(pull['closed_at'])}"
     if event == "pull_request_review" and action in ("submitted", "dismissed"):
         review = payload.get("review")
         if isinstance(review, dict) and isinstance(review.get("id"), int):

@@ -44,7 +44,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -202,8 +202,8 @@ def _github(
             mark.etags[key] = answer.etag
         return answer
 
-    def pages(url: str, params: dict[str, Any], key: str) -> Any:
-        """Each page's items; the first page is conditional (None: not modified)."""
+    def pages(url: str, params: dict[str, Any], key: str | None) -> Iterator[list[Any]]:
+        """Each page's items; the first page is conditional (nothing when not modified)."""
         answer = fetch(url, params, key)
         if answer.not_modified:
             return
@@ -214,16 +214,30 @@ def _github(
             answer = fetch(answer.next_url)
 
     found, newest = _Found(), mark.watermark
-    # Most recently updated first: read down to the watermark, no further.
-    pulls: list[dict[str, Any]] = []
-    listing = {"state": "open", "sort": "updated", "direction": "desc", "per_page": 100}
-    for page in pages(f"/repos/{repo}/pulls", listing, "pulls"):
-        fresh = [p for p in page if floor is None or _gh_time(p.get("updated_at")) >= floor]
-        pulls += fresh
+    # Every pull request, most recently updated first (a close or a merge updates it too),
+    # read down to the watermark and no further; the first sweep also lists every open
+    # one, however old.
+    by_number: dict[int, dict[str, Any]] = {}
+    listing = {"state": "all", "sort": "updated", "direction": "desc", "per_page": 100}
+    pull_floor = floor or (now() - FIRST_LOOKBACK)
+    for page in pages(f"/repos/{repo}/pulls", listing, "pulls" if since is None else None):
+        fresh = [p for p in page if _gh_time(p.get("updated_at")) >= pull_floor]
+        for p in fresh:
+            by_number.setdefault(p["number"], p)
         if len(fresh) < len(page):
             break
+    if start is None:
+        for page in pages(f"/repos/{repo}/pulls", {"state": "open", "per_page": 100}, None):
+            for p in page:
+                by_number.setdefault(p["number"], p)
     with engine.connect() as conn:
-        known = {p["number"]: reviews.get(conn, _gh_key(repo, p["number"])) for p in pulls}
+        known = {n: reviews.get(conn, _gh_key(repo, n)) for n in by_number}
+    for p in by_number.values():
+        newest = _later(newest, _gh_time(p.get("updated_at")))
+    pulls = [p for p in by_number.values() if p.get("state") == "open"]
+    # a closed one matters while govbot has it open: it closes after its votes and comments
+    still_open = {n for n, state in known.items() if state is not None and state.state == "open"}
+    closing = [p for n, p in by_number.items() if p.get("state") != "open" and n in still_open]
     default_branch: list[str] = []
 
     def repository(pull: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -234,51 +248,81 @@ def _github(
             default_branch.append(client.default_branch(repo))
         return {"full_name": repo, "default_branch": default_branch[0]}
 
-    for pull in pulls:
+    for pull in [*pulls, *closing]:
         number = pull["number"]
-        newest = _later(newest, _gh_time(pull.get("updated_at")))
-        action = _pull_action(known[number], pull)
+        action = _pull_action(known[number], pull) if pull.get("state") == "open" else None
         head = (pull.get("head") or {}).get("sha", "")
         if action is not None:
             payload = {"action": action, "number": number, "pull_request": pull,
                        "repository": repository(pull), "sender": pull.get("user")}  # fmt: skip
             draft = "draft" if pull.get("draft") else "ready"
             stamp = int(_gh_time(pull.get("updated_at")).timestamp())
-            found.add(
-                "github", f"gh-pr-{repo}#{number}-{head}-{draft}-{stamp}", "pull_request", payload
-            )
-        for page in pages(
-            f"/repos/{repo}/pulls/{number}/reviews", {"per_page": 100}, f"reviews:{number}"
-        ):
+            delivery = f"gh-pr-{repo}#{number}-{head}-{draft}-{stamp}"
+            found.add("github", delivery, "pull_request", payload)
+        reviews_url = f"/repos/{repo}/pulls/{number}/reviews"
+        for page in pages(reviews_url, {"per_page": 100}, f"reviews:{number}"):
             for review in page:
                 if str(review.get("state", "")).upper() not in ("APPROVED", "CHANGES_REQUESTED"):
                     continue  # a comment-only review casts nothing; a dismissed one: see below
+                link = {k: pull[k] for k in ("url", "html_url") if k in pull}
                 payload = {"action": "submitted", "review": review,
-                           "pull_request": {"number": number, **{k: pull[k] for k in ("url", "html_url") if k in pull}},
+                           "pull_request": {"number": number, **link},
                            "repository": repository(pull), "sender": review.get("user")}  # fmt: skip
                 found.add("github", f"gh-review-{review['id']}", "pull_request_review", payload)
     # A dismissed review says who wrote it, not who dismissed it (only the webhook's
     # sender does), so its withdrawal cannot be judged here and is not synthesized.
-    open_numbers = {p["number"] for p in pulls}
-    since_comments = floor or (now() - FIRST_LOOKBACK)
-    listing = {
-        "since": _gh_iso(since_comments),
-        "sort": "updated",
-        "direction": "asc",
-        "per_page": 100,
-    }
-    for page in pages(f"/repos/{repo}/issues/comments", listing, "comments"):
+    on_review = {p["number"] for p in [*pulls, *closing]}
+    # The comments' ``since`` stays put while the listing fits one page, so an unchanged
+    # listing is the same URL and its ETag answers 304; it moves up once the listing grows.
+    if since is not None:
+        since_comments = _gh_iso(since - SLACK)
+    else:
+        since_comments = mark.etags.get("comments:since") or _gh_iso(
+            floor or (now() - FIRST_LOOKBACK)
+        )
+    listing = {"since": since_comments, "sort": "updated", "direction": "asc", "per_page": 100}
+    read = 0
+    for page in pages(
+        f"/repos/{repo}/issues/comments", listing, "comments" if since is None else None
+    ):
+        read += 1
         for comment in page:
             number = _issue_number(comment)
             if number is None:
                 continue
             newest = _later(newest, _gh_time(comment.get("updated_at")))
-            on_pr = number in open_numbers or _known(engine, repo, number)
+            on_pr = number in on_review or _known(engine, repo, number)
             found.add("github", *_comment_delivery(repo, number, comment, on_pr, repository()))
+    for pull in closing:  # after the votes and comments, as it happened
+        found.add("github", *_closed_delivery(repo, pull, repository(pull)))
+    if since is None:
+        mark.etags["comments:since"] = since_comments
+        if read > 1 and newest is not None:
+            mark.etags["comments:since"] = _gh_iso(newest - SLACK)
+            mark.etags.pop("comments", None)  # another URL from now on
     mark.watermark = newest
     _store(engine, sweep, found, mark, now())
     sweep.seconds = time.perf_counter() - clock
     return sweep
+
+
+def _closed_delivery(
+    repo: str, pull: dict[str, Any], repository: dict[str, Any]
+) -> tuple[str, str, dict[str, Any]]:
+    """A ``pull_request.closed`` delivery of a pull request closed while govbot was away.
+
+    The list endpoint gives ``merged_at``, not the single pull request's ``merged``;
+    who closed it is not in the record, so the delivery names no ``sender`` (the
+    closed event's handler reads none).
+    """
+    merged = pull.get("merged")
+    if not isinstance(merged, bool):
+        merged = pull.get("merged_at") is not None
+    number = pull["number"]
+    payload = {"action": "closed", "number": number,
+               "pull_request": {**pull, "merged": merged}, "repository": repository}  # fmt: skip
+    stamp = int(_gh_time(pull.get("closed_at") or pull.get("updated_at")).timestamp())
+    return f"gh-pr-closed-{repo}#{number}-{stamp}", "pull_request", payload
 
 
 def _comment_delivery(
@@ -428,10 +472,6 @@ def _gerrit(
     that has expired since the change was last updated with a review comment or
     new patch set", so ``-age:<N>s`` is "updated within the last N seconds".
     """
-    from urllib.parse import urlencode
-
-    from govbot.forges.gerrit_rest import parse_json
-
     _, vote_label, bot_user = registry.gerrit_labels(environ)
     clock = time.perf_counter()
     sweep = Sweep("gerrit", project or "*")
@@ -447,10 +487,8 @@ def _gerrit(
     query = " ".join(terms)
     changes: list[dict[str, Any]] = []
     while True:
-        params = urlencode([("q", query), *(("o", o) for o in GERRIT_OPTIONS), ("S", len(changes))])
-        resp = forge.rest.call("GET", forge.rest._api(f"/changes/?{params}"))
+        page = forge.rest.query_changes(query, *GERRIT_OPTIONS, start=len(changes))
         sweep.requests += 1
-        page = parse_json(resp.text) if resp is not None else []
         changes += page
         if not page or not page[-1].get("_more_changes"):
             break

@@ -245,6 +245,8 @@ class FakeRepo:
         sha = self.new_commit(message, self.commits[head], [self.refs[base], head])
         self.refs[base] = sha
         pull.update(state="closed", merged=True, merge_commit_sha=sha, head=head)
+        pull.update(closed_at=self.clock, merged_at=self.clock)
+        self.touch(number, self.clock)
         return sha
 
     def add_pull(
@@ -509,6 +511,7 @@ class FakeGitHub:
                 "head": part(p["head_ref"], head), "base": part(p["base_ref"], p["base"]),
                 "merged": p["merged"], "merge_commit_sha": p["merge_commit_sha"],
                 "draft": p.get("draft", False), "changed_files": len(p["files"]),
+                "closed_at": p.get("closed_at"), "merged_at": p.get("merged_at"),
                 "user": self.user(p.get("author", "govbot[bot]")),
                 "created_at": p.get("created_at", NOW), "updated_at": p.get("updated_at", NOW)}  # fmt: skip
 
