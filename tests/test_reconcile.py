@@ -434,3 +434,36 @@ def test_github_a_merge_while_away_closes_the_review_after_its_votes(
         payload = {"action": "closed", "number": number, "pull_request": closed,
                    "repository": {"full_name": REPO, "default_branch": "main"}}  # fmt: skip
         assert post_github(bot, "pull_request", payload)["status"] == "duplicate"
+
+
+def test_the_command_line_sweeps_each_live_forge(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from govbot import cli
+    from tests.fakes.github_server import TOKEN
+
+    monkeypatch.setenv("GOVBOT_HOME", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    for name in ("TOKEN", "APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_FILE", "INSTALLATION_ID"):
+        monkeypatch.delenv(f"GOVBOT_GITHUB_{name}", raising=False)
+    for name in ("URL", "USER", "HTTP_PASSWORD"):
+        monkeypatch.delenv(f"GOVBOT_GERRIT_{name}", raising=False)
+    assert cli.main(["reconcile", "--forge", "github"]) == 2  # dry-run: nothing to read back
+    assert "not configured" in capsys.readouterr().err
+    with github_server() as gh:
+        gh.tokens.add(TOKEN)
+        repo = gh.add_repo(REPO)
+        repo.commit("a" * 40, {"README.md": b"x"}, branch="main", parents=[])
+        repo.add_pull(3, "b" * 40, "a" * 40, [])
+        monkeypatch.setenv("GOVBOT_GITHUB_TOKEN", TOKEN)
+        monkeypatch.setenv("GOVBOT_GITHUB_API_URL", gh.url)
+        monkeypatch.setenv("GOVBOT_GITHUB_THROTTLE", "0")
+        monkeypatch.setenv("GOVBOT_RECONCILE_GITHUB_REPOS", REPO)
+        assert cli.main(["reconcile", "--format", "json"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        assert doc["command"] == "reconcile" and doc["skipped"] == ["gerrit"]
+        [sweep] = doc["sweeps"]
+        assert (sweep["forge"], sweep["scope"], sweep["stored"]) == ("github", REPO, 1)
+        assert cli.main(["reconcile"]) == 0
+        out = capsys.readouterr().out
+        assert f"github {REPO}: 0 found, 0 new" in out and "not modified (304)" in out
