@@ -295,6 +295,9 @@ def _github(
             found.add("github", *_comment_delivery(repo, number, comment, on_pr, repository()))
     for pull in closing:  # after the votes and comments, as it happened
         found.add("github", *_closed_delivery(repo, pull, repository(pull)))
+    for number, pull in by_number.items():
+        if pull.get("state") != "open":  # its reviews are never asked again
+            mark.etags.pop(f"reviews:{number}", None)
     if since is None:
         mark.etags["comments:since"] = since_comments
         if read > 1 and newest is not None:
