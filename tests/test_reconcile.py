@@ -467,3 +467,29 @@ def test_the_command_line_sweeps_each_live_forge(
         assert cli.main(["reconcile"]) == 0
         out = capsys.readouterr().out
         assert f"github {REPO}: 0 found, 0 new" in out and "not modified (304)" in out
+
+
+def test_a_sweep_the_forge_breaks_stores_nothing_and_the_next_one_finds_all(
+    engine: Any,
+) -> None:
+    """A flaky forge: 502s past the retries on the last listing of a sweep. Nothing of
+    it is stored and the watermark does not move, so the next sweep reads it all again."""
+    from govbot.forges.base import ForgeError
+
+    with github_server() as gh:
+        gh.user_ids.update(GITHUB_IDS)
+        repo = gh.add_repo(REPO)
+        repo.commit("a" * 40, {"README.md": b"x"}, branch="main", parents=[])
+        repo.clock = iso(T0)
+        repo.add_pull(3, "b" * 40, "a" * 40, [])
+        repo.add_comment(3, "/vote +1", login="chair-bob", at=iso(T0 + timedelta(minutes=1)))
+        forge = gh.forge(retries=1)
+        gh.fail_next(2, 502, path="/issues/comments")
+        now = T0 + timedelta(hours=1)
+        with pytest.raises(ForgeError):
+            reconcile(engine, "github", forge, scopes=[REPO], now=lambda: now)
+        assert inbox_size(engine) == 0
+        with engine.connect() as conn:
+            assert marks.get(conn, "github", REPO).watermark is None
+        [sweep] = reconcile(engine, "github", forge, scopes=[REPO], now=lambda: now)
+        assert sweep.stored == 2  # the pull request and the vote
