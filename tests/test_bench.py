@@ -89,3 +89,10 @@ def test_bench_tally_reports_read_and_tally(capsys):
     assert cli.main(["bench", "tally", "--repeat", "1"]) == 0
     out = capsys.readouterr().out
     assert "SQLite" in out and "tally/read:" in out
+
+
+def test_bench_reconcile_reports_govbot_and_the_naive_sweep(capsys):
+    assert cli.main(["bench", "reconcile", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "govbot sweep" in out and "naive sweep" in out
+    assert "counted against the rate limit" in out

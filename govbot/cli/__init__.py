@@ -25,6 +25,7 @@ from govbot.cli import (
     config,
     decisions,
     inbox,
+    reconcile,
     release,
     reviews,
     site,
@@ -54,6 +55,7 @@ GROUPS = (
     release,
     bot,
     inbox,
+    reconcile,
     config,
     bench,
 )

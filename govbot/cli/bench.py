@@ -14,7 +14,7 @@ from typing import Any
 
 from govbot.cli.common import CliError
 
-BENCHMARKS = ("validate", "check", "webhooks", "tally")
+BENCHMARKS = ("validate", "check", "webhooks", "tally", "reconcile")
 
 
 def add_arguments(b: argparse.ArgumentParser) -> None:

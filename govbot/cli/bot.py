@@ -153,6 +153,7 @@ def make_clock(eng: Engine) -> Clock:
         forge_factory(),
         bundled.schema_set(),
         timeline_files=lambda: read_directory(local_repo()),
+        reconcile_interval=settings().reconcile_interval,
     )
 
 
@@ -295,9 +296,27 @@ def cmd_gerrit_listen(args: argparse.Namespace) -> int:
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    for event in listener.events(stop):
+    for event in listener.events(stop, on_gap=lambda why: _reconcile_gerrit(eng, why)):
         record_stream_event(eng, event)
     return EXIT_OK
+
+
+def _reconcile_gerrit(eng: Engine, why: str) -> None:
+    """The stream lost events (a reconnect, ``dropped-output``): read Gerrit back at once."""
+    from govbot.forges.base import ForgeError
+    from govbot.forges.registry import forge_factory
+    from govbot.service.reconcile import reconcile
+
+    forge, dry_run = forge_factory()("gerrit")
+    if dry_run:
+        log.warning("gerrit stream: %s, and no Gerrit REST configured to reconcile", why)
+        return
+    try:
+        sweeps = reconcile(eng, "gerrit", forge)
+    except ForgeError as e:
+        log.warning("gerrit stream: %s; reconciliation failed (the clock retries): %s", why, e)
+        return
+    log.info("gerrit stream: %s; reconciled, %d event(s) found", why, sum(s.stored for s in sweeps))
 
 
 def _git(repo: Path, *args: str) -> str:

@@ -68,6 +68,22 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable("GOVBOT_CLOCK_INTERVAL", "`60`", "seconds between the clock's ticks"),
     Variable(
+        "GOVBOT_RECONCILE_INTERVAL",
+        "`300`",
+        "seconds between the clock's reconciliation sweeps of each live forge (one also runs "
+        "at start-up); `govbot reconcile` runs one at once",
+    ),
+    Variable(
+        "GOVBOT_RECONCILE_GITHUB_REPOS",
+        "`$GOVBOT_READY_REPO`, else every repository govbot has reviews of",
+        "comma-separated `org/repo`s whose open pull requests reconciliation sweeps",
+    ),
+    Variable(
+        "GOVBOT_RECONCILE_GERRIT_PROJECTS",
+        "every project govbot has reviews of, else every change the account can see",
+        "comma-separated Gerrit projects reconciliation queries",
+    ),
+    Variable(
         "GOVBOT_READY_REPO",
         "",
         "`org/repo` whose default branch `/readyz` reads to prove each live forge answers",
@@ -182,6 +198,7 @@ class Settings:
     clock_interval: float
     governed_branch: str | None
     port: int
+    reconcile_interval: float = 300.0
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -203,6 +220,7 @@ class Settings:
                 or None
             ),
             port=int(_number(environ, "PORT", 8000, int)),
+            reconcile_interval=_number(environ, "GOVBOT_RECONCILE_INTERVAL", 300.0, float),
         )
 
 

@@ -341,3 +341,38 @@ def _comment_id(r: _Reader) -> str:
     )
     digest = hashlib.sha256("\0".join(map(str, parts)).encode("utf-8")).hexdigest()[:20]
     return f"gerrit:{digest}"
+
+
+def event_key(event: Any) -> str | None:
+    """The forge object a Gerrit event reports, when it has a lasting identity.
+
+    A patch set is immutable (``patchset:<project>:<change>:<ps>:<sha>``); a review message
+    is the author's text at one second on one patch set (``message:...``), which is what
+    reconciliation reads back from the REST API's ChangeMessageInfo (author, date,
+    ``_revision_number``, message). Never raises.
+    """
+    if not isinstance(event, dict):
+        return None
+    r = _Reader(event, str(event.get("type")))
+    try:
+        project, number = r.text("change.project"), r.number("change.number")
+        ps = r.number("patchSet.number")
+    except PayloadError:
+        return None
+    if r.kind == "patchset-created":
+        return _bounded(f"patchset:{project}:{number}:{ps}:{r.get('patchSet.revision')}")
+    if r.kind == "comment-added":
+        author, at = r.account("author"), event.get("eventCreatedOn")
+        if author is None or isinstance(at, bool) or not isinstance(at, int | float):
+            return None
+        text = event.get("comment")
+        digest = hashlib.sha256(str(text).encode()).hexdigest()[:16] if text else "-"
+        return _bounded(f"message:{project}:{number}:{ps}:{author}:{int(at)}:{digest}")
+    return None
+
+
+def _bounded(key: str) -> str:
+    """At most 300 characters (deliveries.event_key's width): a digest beyond."""
+    if len(key) <= 300:
+        return key
+    return key.split(":", 1)[0] + ":" + hashlib.sha256(key.encode("utf-8")).hexdigest()

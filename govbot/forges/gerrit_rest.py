@@ -288,8 +288,11 @@ class GerritRest:
             body["remove"] = remove
         return [str(h) for h in self._json("POST", f"/changes/{change}/hashtags", body)]
 
-    def query_changes(self, query: str, *options: str) -> list[dict[str, Any]]:
-        params = urlencode([("q", query), *(("o", o) for o in options)])
+    def query_changes(self, query: str, *options: str, start: int = 0) -> list[dict[str, Any]]:
+        """One page of "Query Changes"; ``start`` is ``S=`` (skip), and the page's last
+        change carries ``_more_changes: true`` when there are more."""
+        pairs = [("q", query), *(("o", o) for o in options)]
+        params = urlencode([*pairs, ("S", str(start))] if start else pairs)
         return list(self._json("GET", f"/changes/?{params}"))
 
     def find_open_change(self, project: str, branch: str, topic: str) -> dict[str, Any] | None:

@@ -25,7 +25,9 @@ class GerritStreamListener:
     ``getEvent`` then blocks forever. So this reads the watcher's queue with a
     timeout, notices a dead thread, and starts a new gerritlib client after an
     exponential backoff. Events sent while disconnected are lost: stream-events
-    has no replay, and the worker's reconciliation covers the gap.
+    has no replay, so ``on_gap`` is called after every reconnect and for every
+    ``dropped-output`` event (Gerrit's notice that it dropped events for a slow
+    reader, cmd-stream-events.txt), and reconciliation reads Gerrit back.
     """
 
     def __init__(
@@ -50,17 +52,30 @@ class GerritStreamListener:
         self.backoff, self.max_backoff = backoff, max_backoff
         self.connection_attempts = connection_attempts
 
-    def events(self, stop: threading.Event | None = None) -> Iterator[dict[str, Any]]:
+    def events(
+        self,
+        stop: threading.Event | None = None,
+        on_gap: Callable[[str], object] | None = None,
+    ) -> Iterator[dict[str, Any]]:
         stop = stop or threading.Event()
         delay = self.backoff
+        connections = 0
         while not stop.is_set():
             client = self.factory()
             client.startWatching(
                 connection_attempts=self.connection_attempts, retry_delay=self.backoff
             )
+            connections += 1
+            if connections > 1 and on_gap is not None:
+                on_gap("reconnected")  # what was sent while disconnected is lost
             delivered = False
             for event in self._drain(client, stop):
                 delivered = True
+                if event.get("type") == "dropped-output":
+                    log.warning("gerrit stream-events from %s dropped events", self.hostname)
+                    if on_gap is not None:
+                        on_gap("dropped-output")
+                    continue
                 yield event
             if stop.is_set():
                 return

@@ -16,6 +16,7 @@ a ``KeyError``. Unexpected-but-valid payloads never raise.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -258,3 +259,67 @@ def _get(p: dict[str, Any], *path: str, kind: type = str, optional: bool = False
             f"{'.'.join(path)}: expected {kind.__name__}, got {type(value).__name__}"
         )
     return value
+
+
+def event_key(event: str, payload: Any) -> str | None:
+    """The forge object a delivery reports, when it has a lasting identity: the same key
+    for the webhook and for reconciliation's synthesized delivery of the same thing.
+
+    A comment is keyed by its id, the action, its ``updated_at`` (an edit is a new
+    version), its author and a digest of its body; a review by its id, the action
+    (submitted, then perhaps dismissed), its state, author, time and body; a closed pull
+    request by its number and ``closed_at``. What the forge never changes for one
+    version of an object is all in the key, so two different acts never share one
+    even where ids are reused (as hand-made test payloads do). Other pull request
+    events have none: a head can come back (reopen, force-push back), so their handler
+    is idempotent on the review's state instead. Never raises.
+    """
+    if not isinstance(payload, dict):
+        return None
+    action = payload.get("action")
+    if event == "issue_comment" and action in ("created", "edited"):
+        comment = payload.get("comment")
+        if isinstance(comment, dict) and isinstance(comment.get("id"), int):
+            return _key("comment", comment["id"], action, _instant(comment.get("updated_at")),
+                        _author(comment), _digest(comment.get("body")))  # fmt: skip
+    pull = payload.get("pull_request")
+    if event == "pull_request" and action == "closed" and isinstance(pull, dict):
+        repository = payload.get("repository")
+        name = repository.get("full_name") if isinstance(repository, dict) else None
+        if isinstance(pull.get("number"), int) and pull.get("closed_at") and name:
+            return _key("pr-closed", f"{name}#{pull['number']}", _instant(pull["closed_at"]))
+    if event == "pull_request_review" and action in ("submitted", "dismissed"):
+        review = payload.get("review")
+        if isinstance(review, dict) and isinstance(review.get("id"), int):
+            state = str(review.get("state") or "").lower()
+            return _key("review", review["id"], action, state, _author(review),
+                        _instant(review.get("submitted_at")), _digest(review.get("body")))  # fmt: skip
+    return None
+
+
+def _key(*parts: Any) -> str:
+    """``parts`` joined; a digest past 300 characters (deliveries.event_key's width)."""
+    key = ":".join(str(p) for p in parts)
+    return key if len(key) <= 300 else f"{parts[0]}:{_digest(key)}"
+
+
+def _author(thing: dict[str, Any]) -> str:
+    user = thing.get("user")
+    if not isinstance(user, dict):
+        return ""
+    return str(user.get("id") or user.get("login") or "")
+
+
+def _digest(text: Any) -> str:
+    return hashlib.sha256(str(text or "").encode("utf-8")).hexdigest()[:16]
+
+
+def _instant(value: Any) -> str:
+    """A timestamp in one spelling ("...Z" and "+00:00" are the same instant)."""
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        return str(value)
+    return str(int(parsed.timestamp()))

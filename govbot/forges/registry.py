@@ -53,6 +53,19 @@ def normalise(source: str, event: str, payload: Any) -> list[Event] | None:
     raise PayloadError(f"unknown source {source!r}")
 
 
+def event_key(source: str, event: str, payload: Any) -> str | None:
+    """The forge object a delivery reports (see ``github_events.event_key``), or None."""
+    if source == "github":
+        from govbot.forges import github_events
+
+        return github_events.event_key(event, payload)
+    if source == "gerrit":
+        from govbot.forges import gerrit_events
+
+        return gerrit_events.event_key(payload)
+    return None
+
+
 def events_of(source: str, event: str, body: bytes) -> list[Event] | None:
     """:func:`normalise` of a stored raw body."""
     try:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
@@ -35,7 +35,8 @@ from govbot.core.timeline import Timeline
 from govbot.core.validate import SchemaSet
 from govbot.forges.base import Forge, ForgeError
 from govbot.forges.recording import RecordingForge
-from govbot.service import deadlines, voting
+from govbot.forges.registry import FORGES
+from govbot.service import deadlines, reconcile, voting
 from govbot.service.context import Context, reports_of
 from govbot.store import clock, reviews, votes
 from govbot.store.effects import Effects, apply
@@ -54,6 +55,8 @@ class Clock:
     timeline_files: Callable[[], dict[str, bytes]] | None = None  # the policies' snapshot
     name: str = "clock"
     now: Callable[[], datetime] = utcnow
+    reconcile_interval: float | None = None  # seconds; None: the clock does not reconcile
+    _reconciled_at: dict[str, datetime] = field(default_factory=dict)  # forge -> last sweep
 
     def claim(self, key: str, kind: str, subject: str, due_at: datetime) -> bool:
         """True for exactly one caller per key, across processes and machines."""
@@ -67,10 +70,34 @@ class Clock:
             *self._reminders(),
             *self._milestones(),
             *deadlines.acts(self),
+            *self._reconcile(),
         ]
         for key in done:
             log.info("clock: %s", key)
         return done
+
+    def _reconcile(self) -> Iterator[str]:
+        """At the first tick (start-up), then every ``reconcile_interval``: a reconciliation
+        sweep of each live forge (a dry-run forge has nothing to read back)."""
+        if self.reconcile_interval is None:
+            return
+        now = self.now()
+        for forge_name in FORGES:
+            last = self._reconciled_at.get(forge_name)
+            if last is not None and (now - last).total_seconds() < self.reconcile_interval:
+                continue
+            self._reconciled_at[forge_name] = now
+            forge, dry_run = self.forge_for(forge_name)
+            if dry_run:
+                continue
+            try:
+                sweeps = reconcile.reconcile(self.engine, forge_name, forge, now=self.now)
+            except ForgeError as e:  # the forge is down too: the next sweep tries again
+                log.warning("clock: reconciliation of %s failed: %s", forge_name, e)
+                continue
+            found = sum(s.stored for s in sweeps)
+            if found:
+                yield f"reconcile:{forge_name}:{found}"
 
     def _undecided(self) -> list[Undecided]:
         with self.engine.connect() as conn:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from govbot.forges import registry
 from govbot.store import inbox
 
 
@@ -15,5 +16,6 @@ def record_stream_event(engine: Engine, event: dict[str, Any]) -> bool:
     """Put one Gerrit stream event in the inbox; its id is the hash of its canonical JSON."""
     body = json.dumps(event, sort_keys=True, separators=(",", ":")).encode()
     delivery_id = hashlib.sha256(body).hexdigest()
+    kind, key = str(event.get("type", "")), registry.event_key("gerrit", "", event)
     with engine.begin() as conn:
-        return inbox.record(conn, "gerrit", delivery_id, str(event.get("type", "")), None, body)
+        return inbox.record_many(conn, [("gerrit", delivery_id, kind, None, body, key)])[0]

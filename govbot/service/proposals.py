@@ -23,7 +23,7 @@ from govbot.service import certification
 from govbot.service.context import Context
 from govbot.service.governed import governed_branch
 from govbot.service.registry import handles
-from govbot.store import heads, reviews
+from govbot.store import checks, heads, reviews
 from govbot.store.checks import CheckRecord
 from govbot.store.effects import Effects
 from govbot.store.models import utcnow
@@ -47,6 +47,11 @@ def on_revision(
     """
     ref = event.review
     current = reviews.get(conn, ref.key)
+    if _already_checked(conn, event, current):
+        # The same revision reported twice (reconciliation, then the late webhook):
+        # it was checked and nothing about the review changed, so nothing is redone.
+        effects.audit.append(("revision-already-checked", ref.key, {"head_sha": event.head_sha}))
+        return
     at = ctx.when(event.at)
     if current is not None and current.updated_at > at and current.head_sha != event.head_sha:
         detail = {"head_sha": event.head_sha, "current": current.head_sha}
@@ -120,6 +125,18 @@ def on_revision(
             )
         )
     effects.tally.append(ref.key)
+
+
+def _already_checked(
+    conn: Connection, event: ChangeProposed | ChangeUpdated, current: ReviewState | None
+) -> bool:
+    """Whether the review is open at this very head, base and draft state, and checked."""
+    if current is None or current.state != "open" or current.head_sha != event.head_sha:
+        return False
+    if current.draft != event.draft or current.base_ref != event.base_ref:
+        return False
+    latest = checks.latest(conn, event.review.key)
+    return latest is not None and latest.head_sha == event.head_sha
 
 
 def _update(

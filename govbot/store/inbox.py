@@ -1,7 +1,10 @@
 """The inbox: a durable queue of deliveries in the database govbot already has.
 
 * ``record`` stores a delivery once (unique on source + delivery id), so a
-  redelivery is recognised and has no second effect.
+  redelivery is recognised and has no second effect; a delivery may also name
+  the forge object it reports (``event_key``, unique per source), so the same
+  comment or review reached by reconciliation and by a late webhook (two
+  delivery ids) is stored once.
 * ``claim`` hands a delivery to one worker under a lease. On PostgreSQL the
   candidate row is locked ``FOR UPDATE SKIP LOCKED``, so concurrent workers
   never take the same delivery and never wait on each other; on SQLite the
@@ -60,29 +63,37 @@ def record(
 def _insert_statement(dialect_name: str) -> Any:
     return (
         insert(dialect_name, T)
-        .on_conflict_do_nothing(index_elements=["source", "delivery_id"])
+        # no conflict target: either unique key (delivery id, event key) makes a duplicate
+        .on_conflict_do_nothing()
         .returning(T.c.source, T.c.delivery_id)
     )
 
 
+Item = tuple[str, str, str, str | None, bytes] | tuple[str, str, str, str | None, bytes, str | None]
+"""(source, delivery id, event, action, body[, event key])"""
+
+
 def record_many(
     conn: Connection,
-    items: Sequence[tuple[str, str, str, str | None, bytes]],
+    items: Sequence[Item],
     now: datetime | None = None,
 ) -> list[bool]:
     """Store a batch in one statement; for each item, whether it was new.
 
     The receiver's writer commits whatever arrived while the last commit ran:
     one multi-row INSERT costs about what one row costs. An item repeated
-    within the batch is new only the first time.
+    within the batch is new only the first time. An item whose event key
+    (its optional sixth element) is already stored for its source is a
+    duplicate too, whatever its delivery id.
     """
     if not items:
         return []
     now = now or utcnow()
     rows = [
-        {"source": s, "delivery_id": d, "event": e, "action": a, "body": b, "received_at": now,
+        {"source": i[0], "delivery_id": i[1], "event": i[2], "action": i[3], "body": i[4],
+         "event_key": i[5] if len(i) > 5 else None, "received_at": now,
          "status": "queued", "attempts": 0, "available_at": now}
-        for s, d, e, a, b in items
+        for i in items
     ]  # fmt: skip
     # One statement whatever the batch holds, executed with many parameter sets:
     # SQLAlchemy compiles it once (insertmanyvalues batches the rows itself),

@@ -23,6 +23,7 @@ class Delivery(SQLModel, table=True):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("source", "delivery_id", name="uq_deliveries_source_delivery"),
+        UniqueConstraint("source", "event_key", name="uq_deliveries_source_event_key"),
         Index("ix_deliveries_claim", "status", "available_at"),
     )
 
@@ -40,6 +41,10 @@ class Delivery(SQLModel, table=True):
     locked_until: datetime | None = None
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     finished_at: datetime | None = None
+    # The forge object the delivery reports, when it has a lasting identity
+    # ("comment:<id>:<updated_at>", "review:<id>:submitted", "patchset:<project>:<n>:<ps>"):
+    # a reconciled delivery and the late real webhook of the same thing share it.
+    event_key: str | None = Field(default=None, max_length=300)
 
 
 class Review(SQLModel, table=True):
@@ -276,3 +281,17 @@ class CertificationRow(SQLModel, table=True):
     merge_sha: str = Field(max_length=64)
     approved_at: datetime
     vote_state: str = Field(max_length=16)  # the tally when it merged: passed, or why not
+
+
+class ReconcileMark(SQLModel, table=True):
+    """How far reconciliation has read one repository (or Gerrit project) of a forge."""
+
+    __tablename__ = "reconcile_marks"
+    __table_args__ = (UniqueConstraint("forge", "scope", name="uq_reconcile_marks_forge_scope"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    forge: str = Field(max_length=16)
+    scope: str = Field(max_length=200)  # "owner/repo" on GitHub, the project on Gerrit
+    watermark: datetime | None = None  # the forge's time of the newest change read
+    etags: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    swept_at: datetime | None = None  # govbot's time of the last complete sweep

@@ -37,6 +37,7 @@ decisions: Table = _TABLES["decisions"]
 flag_requests: Table = _TABLES["flag_requests"]
 review_labels: Table = _TABLES["review_labels"]
 certifications: Table = _TABLES["certifications"]
+reconcile_marks: Table = _TABLES["reconcile_marks"]
 
 
 def insert(dialect_name: str, table: Table) -> Any:

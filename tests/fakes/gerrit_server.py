@@ -45,7 +45,10 @@ MODES = {"file": 0o100644, "exec": 0o100755, "symlink": 0o120000, "tree": 0o0400
 STATUSES = {"open": {"NEW"}, "merged": {"MERGED"}, "abandoned": {"ABANDONED"}}
 STATUSES["closed"] = STATUSES["merged"] | STATUSES["abandoned"]
 STATUSES["any"] = STATUSES["open"] | STATUSES["closed"]
-_TERM = re.compile(r'\s*(\w+):(?:"([^"]*)"|\{([^}]*)\}|(\S+))\s*')
+_TERM = re.compile(r'\s*(-?\w+):(?:"([^"]*)"|\{([^}]*)\}|(\S+))\s*')
+_AGE = re.compile(r"^(\d+)(s|sec|second|seconds|m|min|minute|minutes|h|hr|hour|hours|d|day|days)$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+PAGE = 500  # a server's default query limit: more changes than this come in pages
 _CHANGE_ID_FOOTER = re.compile(r"^Change-Id: (I[0-9a-f]{40})$", re.MULTILINE)
 
 Tree = dict[str, tuple[int, bytes]]
@@ -93,6 +96,10 @@ class FakeGerrit:
     requests: list[Recorded] = field(default_factory=list)
     private: set[str] = field(default_factory=set)  # projects anonymous users cannot read
     hidden: set[str] = field(default_factory=set)  # projects even govbot's account cannot read
+    clock: float = (
+        1_714_564_800.0  # the server's time (epoch seconds) for new patch sets and messages
+    )
+    page: int = PAGE  # changes per query answer (``_more_changes`` and ``S=`` beyond it)
     _failures: list[_Failure] = field(default_factory=list)
 
     # -- seeding -------------------------------------------------------------
@@ -133,6 +140,21 @@ class FakeGerrit:
         change["patch_sets"].append(revision)
         change["messages"][revision] = f"Change {number}\n\nChange-Id: {change['change_id']}\n"
         change["current"], change["subject"] = revision, f"Change {number}"
+        change.setdefault("created", {})[revision] = self.clock
+        change["updated"] = self.clock
+
+    def add_message(
+        self, project: str, number: int, author: str, message: str, *, tag: str | None = None
+    ) -> str:
+        """A review message on the current patch set, as POST .../review leaves one (its
+        first line "Patch Set N: Code-Review+1" when it votes, as Gerrit writes it)."""
+        change = self.changes[project, str(number)]
+        ps = change["patch_sets"].index(change["current"]) + 1
+        message_id = _sha(f"msg:{project}:{number}:{len(change.setdefault('review', []))}")[:16]
+        change["review"].append({"id": message_id, "author": author, "date": self.clock,
+                                 "message": message, "_revision_number": ps, "tag": tag})  # fmt: skip
+        change["updated"] = self.clock
+        return message_id
 
     def add_tag(self, project: str, tag: str, revision: str, message: str = "") -> None:
         """A lightweight tag, or with a message an annotated one (as Gerrit's TagInfo shows it)."""
@@ -278,7 +300,8 @@ class FakeGerrit:
     ) -> Response:
         if s in ([], [""]):
             if method == "GET":
-                return self._query(params.get("q", [""])[0])
+                start = int(params.get("S", ["0"])[0] or 0)
+                return self._query(params.get("q", [""])[0], params.get("o", []), start)
             if method == "POST":
                 return self._create_change(body or {})
             return _text(405, "Method Not Allowed")
@@ -334,7 +357,7 @@ class FakeGerrit:
         change = self.changes.get((project, number))
         return None if change is None else (number, change)
 
-    def _query(self, q: str) -> Response:
+    def _query(self, q: str, options: list[str] | None = None, start: int = 0) -> Response:
         wanted: dict[str, str] = {}
         pos = 0
         while pos < len(q):
@@ -342,22 +365,35 @@ class FakeGerrit:
             if term is None:
                 return _text(400, f"line 1:{pos} no viable alternative at input '{q[pos:]}'")
             operator, value = term[1], next(v for v in term.groups()[1:] if v is not None)
-            if operator not in ("project", "branch", "topic", "status") or (
+            if operator not in ("project", "branch", "topic", "status", "-age") or (
                 operator == "status" and value not in ("open", "merged", "abandoned", "closed")
             ):
                 return _text(400, f"Unsupported operator {operator}:{value}")
             wanted[operator] = value.removeprefix("refs/heads/") if operator == "branch" else value
             pos = term.end()
         statuses = STATUSES[wanted["status"]] if "status" in wanted else STATUSES["any"]
+        newer = 0.0
+        if "-age" in wanted:  # user-search.txt: age is the time since the last update
+            age = _AGE.match(wanted["-age"])
+            if age is None:
+                return _text(400, f"Invalid age: {wanted['-age']}")
+            newer = self.clock - int(age[1]) * _UNIT[age[2][0]]
         hits = [
-            self._info(number, change, [])
+            self._info(number, change, options or [])
             for (project, number), change in self.changes.items()
             if wanted.get("project", project) == project
             and wanted.get("branch", change["branch"]) == change["branch"]
             and wanted.get("topic", change["topic"]) == change["topic"]
             and change["status"] in statuses
+            and change.get("updated", self.clock) >= newer
         ]
-        return _json(sorted(hits, key=lambda c: -int(c["_number"])))
+        # rest-api-changes.txt "Query Changes": most recently updated first; the last
+        # change of a partial answer carries "_more_changes": true; S= skips
+        hits.sort(key=lambda c: (c["updated"], c["_number"]), reverse=True)
+        page = hits[start : start + self.page]
+        if start + self.page < len(hits):
+            page[-1]["_more_changes"] = True
+        return _json(page)
 
     def _create_change(self, body: dict[str, Any]) -> Response:
         project, branch = str(body.get("project", "")), str(body.get("branch", ""))
@@ -401,6 +437,8 @@ class FakeGerrit:
         change["patch_sets"].append(sha)
         change["messages"][sha] = message
         change["current"] = sha
+        change.setdefault("created", {})[sha] = self.clock
+        change["updated"] = self.clock
         change["subject"] = message.split("\n", 1)[0]
         return sha
 
@@ -461,7 +499,8 @@ class FakeGerrit:
             "subject": change["subject"],
             "status": change["status"],
             "_number": int(number),
-            "owner": {"_account_id": 1000000},
+            "owner": self._account(change.get("owner", "contributor"), options),
+            "updated": _timestamp(change.get("updated", self.clock)),
         }
         if change["topic"]:
             info["topic"] = change["topic"]
@@ -474,10 +513,31 @@ class FakeGerrit:
                     "kind": "REWORK",
                     "ref": f"refs/changes/{number[-2:]:0>2}/{number}/"
                     f"{change['patch_sets'].index(sha) + 1}",
+                    "created": _timestamp(change.get("created", {}).get(sha, self.clock)),
+                    "uploader": self._account(change.get("owner", "contributor"), options),
                 }
                 for sha in shas
             }
+            if {"CURRENT_COMMIT", "ALL_COMMITS"} & set(options):
+                for sha, rev in info["revisions"].items():
+                    parent = change.get("parent") or change.get("parents", {}).get(sha)
+                    rev["commit"] = {"parents": [{"commit": parent}] if parent else [],
+                                     "subject": change["subject"]}  # fmt: skip
+        if "MESSAGES" in options:  # ChangeMessageInfo: id, author, date, message, _revision_number
+            info["messages"] = [
+                {"id": m["id"], "author": self._account(m["author"], options),
+                 "date": _timestamp(m["date"]), "message": m["message"],
+                 "_revision_number": m["_revision_number"], **({"tag": m["tag"]} if m["tag"] else {})}
+                for m in change.get("review", [])
+            ]  # fmt: skip
         return info
+
+    def _account(self, username: str, options: list[str]) -> dict[str, Any]:
+        """An AccountInfo: only ``_account_id`` unless DETAILED_ACCOUNTS is asked."""
+        account: dict[str, Any] = {"_account_id": self.accounts.get(username, 1000000)}
+        if "DETAILED_ACCOUNTS" in options:
+            account.update(name=username, email=f"{username}@example.org", username=username)
+        return account
 
     def _gitiles(self, s: list[str], reader: str | None) -> Response:
         """``{project}/+/{commit}/{dir}?format=JSON``: one directory's entries.
@@ -531,6 +591,11 @@ def _file_content(body: Any) -> bytes:
     if isinstance(body, dict):
         return base64.b64decode(str(body.get("binary_content", "")).partition(";base64,")[2])
     return body if isinstance(body, bytes) else b""
+
+
+def _timestamp(epoch: float) -> str:
+    """Gerrit's timestamp format (rest-api.txt): "2013-02-21 11:16:36.000000000", UTC."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(epoch)) + f".{int(epoch % 1 * 1e9):09d}"
 
 
 def _sha(text: str) -> str:

@@ -49,6 +49,8 @@ class Recorded:
     query: dict[str, str]
     json: Any
     authorization: str | None
+    status: int = 0  # the answer's status (304: not modified, not counted against the limit)
+    if_none_match: str | None = None
 
 
 @dataclass
@@ -82,6 +84,7 @@ class FakeRepo:
     tag_objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    reviews: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # PR -> its reviews
     check_runs: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[dict[str, Any]] = field(default_factory=list)
     # each: id, tag_name, name, body, draft, prerelease, assets (name -> bytes), asset_meta (name -> id, content_type)
@@ -89,6 +92,7 @@ class FakeRepo:
     truncate_trees: bool = False  # answer recursive listings as GitHub does for huge repos
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)  # the repository's, by name
     issue_labels: dict[int, list[str]] = field(default_factory=dict)  # issue/PR -> label names
+    clock: str = NOW  # the time new objects get (ISO 8601); tests move it
 
     def commit(
         self,
@@ -227,7 +231,9 @@ class FakeRepo:
                  for path in sorted(old.keys() | new.keys()) if old.get(path) != new.get(path)]  # fmt: skip
         self.pulls[number] = {"number": number, "head": head_sha, "base": base_sha, "files": files,
                               "head_ref": head, "base_ref": base, "title": title, "body": body,
-                              "state": "open", "merged": False, "merge_commit_sha": None}  # fmt: skip
+                              "state": "open", "merged": False, "merge_commit_sha": None,
+                              "created_at": self.clock, "updated_at": self.clock, "draft": False,
+                              "author": "govbot[bot]"}  # fmt: skip
         return self.pulls[number]
 
     def merge_pull(self, number: int) -> str:
@@ -239,6 +245,8 @@ class FakeRepo:
         sha = self.new_commit(message, self.commits[head], [self.refs[base], head])
         self.refs[base] = sha
         pull.update(state="closed", merged=True, merge_commit_sha=sha, head=head)
+        pull.update(closed_at=self.clock, merged_at=self.clock)
+        self.touch(number, self.clock)
         return sha
 
     def add_pull(
@@ -248,14 +256,47 @@ class FakeRepo:
         listed = [{"filename": f, "status": "modified"} if isinstance(f, str) else f for f in files]
         self.pulls[number] = {"number": number, "head": head, "base": base, "files": listed,
                               "head_ref": f"pr-{number}", "base_ref": "main", "title": "", "body": "",
-                              "state": "open", "merged": False, "merge_commit_sha": None}  # fmt: skip
+                              "state": "open", "merged": False, "merge_commit_sha": None,
+                              "created_at": self.clock, "updated_at": self.clock, "draft": False,
+                              "author": "govbot[bot]"}  # fmt: skip
 
-    def add_comment(self, number: int, body: str, login: str = "someone") -> int:
+    def add_comment(
+        self, number: int, body: str, login: str = "someone", at: str | None = None
+    ) -> int:
+        """A comment on issue/PR ``number`` (at ``at``, ISO 8601; it updates the PR too)."""
         comment_id = next(_ids)
+        when = at or self.clock
         self.comments.setdefault(number, []).append(
-            {"id": comment_id, "body": body, "login": login}
+            {"id": comment_id, "body": body, "login": login, "created_at": when, "updated_at": when}
         )
+        self.touch(number, when)
         return comment_id
+
+    def add_review(
+        self, number: int, login: str, state: str, at: str | None = None, commit_id: str = ""
+    ) -> int:
+        """A submitted review ("APPROVED", "CHANGES_REQUESTED", "COMMENTED") on PR ``number``."""
+        review_id = next(_ids)
+        when = at or self.clock
+        pull = self.pulls[number]
+        self.reviews.setdefault(number, []).append(
+            {
+                "id": review_id,
+                "login": login,
+                "state": state,
+                "submitted_at": when,
+                "commit_id": commit_id
+                or self.refs.get(f"refs/heads/{pull['head_ref']}", pull["head"]),
+                "body": "",
+            }
+        )
+        self.touch(number, when)
+        return review_id
+
+    def touch(self, number: int, at: str) -> None:
+        """A pull request's ``updated_at`` moves with every comment, review and push."""
+        if number in self.pulls:
+            self.pulls[number]["updated_at"] = max(self.pulls[number].get("updated_at", NOW), at)
 
     def add_labels(self, number: int, names: list[str]) -> list[str]:
         """POST .../issues/{n}/labels: a label the repository lacks is created ("not only
@@ -329,6 +370,13 @@ class FakeGitHub:
         self.clock_skew = 0.0  # seconds the server's clock (Date, rate-limit resets) is off
         self._failures: list[_Failure] = []
         self.delays: dict[tuple[str, str], float] = {}  # (method, path part) -> seconds to stall
+        self.user_ids: dict[str, int] = {}  # login -> the account's immutable id (default 1)
+        # the App's webhook deliveries (GET /app/hook/deliveries), newest last; ``deliver``
+        # is where a redelivery goes (it returns the status code the receiver answered)
+        self.hook_deliveries: list[dict[str, Any]] = []
+        self.hook_payloads: dict[str, tuple[str, bytes]] = {}  # guid -> (event, body)
+        self.deliver: Callable[[str, str, bytes], int] | None = None
+        self.etags = True  # answer conditional requests as GitHub does (ETag, 304)
         self._lock = threading.RLock()
         self.app = _build_app(self)
 
@@ -366,7 +414,24 @@ class FakeGitHub:
 
     def user(self, login: str) -> dict[str, Any]:
         kind = "Bot" if login.endswith("[bot]") else "User"
-        return {"login": login, "id": 1, "type": kind, "url": self.api(f"/users/{login}")}
+        return {"login": login, "id": self.user_ids.get(login, 1), "type": kind,
+                "url": self.api(f"/users/{login}")}  # fmt: skip
+
+    def counted(self) -> list[Recorded]:
+        """The requests GitHub counts against the rate limit: a 304 is not counted."""
+        return [r for r in self.requests if r.status != 304 and not r.path.startswith("/app/")]
+
+    def hook_delivery(self, event: str, body: bytes, status_code: int, guid: str) -> dict[str, Any]:
+        """Record one attempt of an App webhook delivery (0: no answer at all)."""
+        action = json.loads(body).get("action") if body else None
+        entry = {"id": next(_ids), "guid": guid, "delivered_at": _iso_now(),
+                 "redelivery": guid in self.hook_payloads, "duration": 0.1,
+                 "status": "OK" if 200 <= status_code < 300 else ("timed out" if not status_code else f"HTTP {status_code}"),
+                 "status_code": status_code, "event": event, "action": action,
+                 "installation_id": 5, "repository_id": None}  # fmt: skip
+        self.hook_payloads[guid] = (event, body)
+        self.hook_deliveries.append(entry)
+        return entry
 
     def repo(self, owner: str, name: str) -> FakeRepo:
         repo = self.repos.get(f"{owner}/{name}")
@@ -444,9 +509,11 @@ class FakeGitHub:
         return {"id": n + 500000, "number": n, "state": p["state"], "title": p["title"], "body": p["body"],
                 "url": self.api(path), "html_url": f"https://github.com/{repo.full_name}/pull/{n}",
                 "head": part(p["head_ref"], head), "base": part(p["base_ref"], p["base"]),
-                "merged": p["merged"], "merge_commit_sha": p["merge_commit_sha"], "draft": False,
-                "changed_files": len(p["files"]),
-                "user": self.user("govbot[bot]"), "created_at": NOW, "updated_at": NOW}  # fmt: skip
+                "merged": p["merged"], "merge_commit_sha": p["merge_commit_sha"],
+                "draft": p.get("draft", False), "changed_files": len(p["files"]),
+                "closed_at": p.get("closed_at"), "merged_at": p.get("merged_at"),
+                "user": self.user(p.get("author", "govbot[bot]")),
+                "created_at": p.get("created_at", NOW), "updated_at": p.get("updated_at", NOW)}  # fmt: skip
 
     def label_json(self, repo: FakeRepo, name: str) -> dict[str, Any]:
         label = repo.labels[name]
@@ -456,8 +523,19 @@ class FakeGitHub:
 
     def comment_json(self, repo: FakeRepo, c: dict[str, Any]) -> dict[str, Any]:
         url = self.api(f"/repos/{repo.full_name}/issues/comments/{c['id']}")
+        number = next((n for n, cs in repo.comments.items() if c in cs), 0)
         return {"id": c["id"], "body": c["body"], "user": self.user(c["login"]), "url": url,
-                "created_at": NOW, "updated_at": NOW}  # fmt: skip
+                "issue_url": self.api(f"/repos/{repo.full_name}/issues/{number}"),
+                "html_url": f"https://github.com/{repo.full_name}/issues/{number}#issuecomment-{c['id']}",
+                "created_at": c.get("created_at", NOW), "updated_at": c.get("updated_at", NOW)}  # fmt: skip
+
+    def review_json(self, repo: FakeRepo, number: int, r: dict[str, Any]) -> dict[str, Any]:
+        """A PullRequestReview as "List reviews for a pull request" shows it."""
+        return {"id": r["id"], "node_id": f"PRR_{r['id']}", "user": self.user(r["login"]),
+                "body": r["body"], "state": r["state"], "commit_id": r["commit_id"],
+                "submitted_at": r["submitted_at"], "author_association": "MEMBER",
+                "html_url": f"https://github.com/{repo.full_name}/pull/{number}#pullrequestreview-{r['id']}",
+                "pull_request_url": self.api(f"/repos/{repo.full_name}/pulls/{number}")}  # fmt: skip
 
 
 def _build_app(gh: FakeGitHub) -> FastAPI:
@@ -475,7 +553,8 @@ def _build_app(gh: FakeGitHub) -> FastAPI:
         body = await request.body()
         raw = request.url.path.startswith("/uploads/")  # release assets: bytes, not JSON
         recorded = Recorded(request.method, request.url.path, dict(request.query_params),
-                            json.loads(body) if body and not raw else None, auth)  # fmt: skip
+                            json.loads(body) if body and not raw else None, auth,
+                            if_none_match=request.headers.get("if-none-match"))  # fmt: skip
         with gh._lock:
             gh.requests.append(recorded)
             failure = next(
@@ -484,19 +563,45 @@ def _build_app(gh: FakeGitHub) -> FastAPI:
             if failure:
                 gh._failures.remove(failure)
         if failure:
+            recorded.status = failure.status
             headers = {"date": gh.date(), **failure.headers}
             return JSONResponse({"message": failure.message}, failure.status, headers=headers)
         token = (auth or "").split(" ")[-1]
         public = request.url.path.startswith("/app/") or "/releases/download/" in request.url.path
         if gh.tokens and token not in gh.tokens and not public:
+            recorded.status = 401
             return JSONResponse({"message": "Bad credentials"}, 401)
         response = await call_next(request)
+        if request.method == "GET" and response.status_code == 200 and gh.etags and not raw:
+            response = await _conditional(request, response)
+        recorded.status = response.status_code
         response.headers["date"] = gh.date()  # as GitHub: every answer carries its Date
         for (method, part), seconds in list(gh.delays.items()):
             if request.method == method and part in request.url.path:
                 # done, but the answer is slow: lets a test kill the client after the effect
                 await asyncio.sleep(seconds)
         return response
+
+    @app.get("/app/hook/deliveries")
+    async def hook_deliveries(request: Request) -> JSONResponse:
+        # "List deliveries for an app webhook": newest first, JWT auth
+        if not (request.headers.get("authorization") or "").startswith("Bearer "):
+            raise HTTPException(401, "A JSON web token could not be decoded")
+        return _page(gh, request, list(reversed(gh.hook_deliveries)))
+
+    @app.post("/app/hook/deliveries/{delivery_id}/attempts", status_code=202)
+    async def redeliver(delivery_id: int, request: Request) -> dict[str, Any]:
+        # "Redeliver a delivery for an app webhook": 202 Accepted
+        if not (request.headers.get("authorization") or "").startswith("Bearer "):
+            raise HTTPException(401, "A JSON web token could not be decoded")
+        found = next((d for d in gh.hook_deliveries if d["id"] == delivery_id), None)
+        if found is None:
+            raise HTTPException(404, "Not Found")
+        event, body = gh.hook_payloads[found["guid"]]
+        target = gh.deliver
+        status = await asyncio.to_thread(target, found["guid"], event, body) if target else 0
+        gh.hook_delivery(event, body, status, found["guid"])
+        return {}
 
     @app.post("/app/installations/{installation}/access_tokens", status_code=201)
     async def access_token(installation: int, request: Request) -> dict[str, Any]:
@@ -579,7 +684,36 @@ def _build_app(gh: FakeGitHub) -> FastAPI:
         pulls = [p for _, p in sorted(repo.pulls.items(), reverse=True)
                  if state in ("all", p["state"]) and base in (None, p["base_ref"])
                  and head in (None, f"{owner}:{p['head_ref']}")]  # fmt: skip
+        # "sort": created (default), updated, popularity, long-running; "direction": desc
+        # by default for created and updated. Newest number first is created order.
+        if request.query_params.get("sort") == "updated":
+            pulls.sort(key=lambda p: (p.get("updated_at", NOW), p["number"]), reverse=True)
+        if request.query_params.get("direction") == "asc":
+            pulls.reverse()
         return _page(gh, request, [gh.pull_json(repo, p) for p in pulls])
+
+    @app.get(R + "/pulls/{number}/reviews")
+    async def list_reviews(owner: str, name: str, number: int, request: Request) -> JSONResponse:
+        # "List reviews for a pull request": in chronological order
+        repo = gh.repo(owner, name)
+        if number not in repo.pulls:
+            raise HTTPException(404, "Not Found")
+        reviews = [gh.review_json(repo, number, r) for r in repo.reviews.get(number, [])]
+        return _page(gh, request, reviews)
+
+    @app.get(R + "/issues/comments")
+    async def list_repo_comments(owner: str, name: str, request: Request) -> JSONResponse:
+        # "List issue comments for a repository": since ("Only show results that were last
+        # updated after the given time"), sort created|updated, direction asc|desc
+        repo = gh.repo(owner, name)
+        since = request.query_params.get("since")
+        found = [c for cs in repo.comments.values() for c in cs
+                 if since is None or c.get("updated_at", NOW) >= since]  # fmt: skip
+        key = "updated_at" if request.query_params.get("sort") == "updated" else "created_at"
+        found.sort(key=lambda c: (c.get(key, NOW), c["id"]))
+        if request.query_params.get("direction") == "desc":
+            found.reverse()
+        return _page(gh, request, [gh.comment_json(repo, c) for c in found])
 
     @app.post(R + "/pulls", status_code=201, response_model=None)
     async def create_pull(owner: str, name: str, body: JSONBody) -> dict[str, Any] | JSONResponse:
@@ -910,6 +1044,23 @@ def _installation_token(kind: str, app_id: int, installation: int) -> str:
     payload = part(json.dumps(claims).encode())
     signature = part(hashlib.sha512(str(serial).encode()).digest() * 4)  # 256 bytes, as RS2048's
     return f"ghs_{app_id}_{header}.{payload}.{signature}"
+
+
+async def _conditional(request: Request, response: Any) -> Response:
+    """GitHub's conditional requests ("Best practices for using the REST API", *Use
+    conditional requests if appropriate*): every answer has an ``etag``; a GET whose
+    ``If-None-Match`` names the current one is answered ``304 Not Modified``, no body."""
+    body = b"".join([chunk async for chunk in response.body_iterator])
+    etag = f'W/"{hashlib.sha256(body).hexdigest()[:40]}"'
+    asked = [t.strip() for t in (request.headers.get("if-none-match") or "").split(",")]
+    if etag in asked or etag.removeprefix("W/") in asked:
+        return Response(status_code=304, headers={"etag": etag})
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    return Response(body, status_code=response.status_code, headers={**headers, "etag": etag})
+
+
+def _iso_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def _invalid(code: str, **detail: str) -> JSONResponse:
