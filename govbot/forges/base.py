@@ -89,14 +89,24 @@ class PayloadError(ValueError):
 
 
 class ForgeError(Exception):
-    """A forge call failed. ``retry_after`` (seconds) is set when it is worth retrying."""
+    """A forge call failed. ``retry_after`` (seconds) is set when it is worth retrying.
+
+    ``rate_limited``: the forge refused because the installation or token used up
+    its rate limit; the wait applies to every request to that forge, not just this one.
+    """
 
     def __init__(
-        self, message: str, *, retry_after: float | None = None, permanent: bool = False
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        rate_limited: bool = False,
     ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
+        self.rate_limited = rate_limited
 
 
 class Forge(Protocol):

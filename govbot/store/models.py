@@ -23,6 +23,8 @@ class Delivery(SQLModel, table=True):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("source", "delivery_id", name="uq_deliveries_source_delivery"),
+        # the event's own identity (a replay under a new delivery id is the same event)
+        UniqueConstraint("source", "event_key", name="uq_deliveries_source_event"),
         Index("ix_deliveries_claim", "status", "available_at"),
     )
 
@@ -40,6 +42,20 @@ class Delivery(SQLModel, table=True):
     locked_until: datetime | None = None
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     finished_at: datetime | None = None
+    event_key: str | None = Field(default=None, max_length=200)
+
+
+class ForgeLimit(SQLModel, table=True):
+    """A forge's rate limit, shared by every worker: no request to ``forge`` (for the
+    installation or token ``key``) before ``until``."""
+
+    __tablename__ = "forge_limits"
+    __table_args__ = (UniqueConstraint("forge", "key", name="uq_forge_limits_forge_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    forge: str = Field(max_length=16)
+    key: str = Field(max_length=200)
+    until: datetime
 
 
 class Review(SQLModel, table=True):
