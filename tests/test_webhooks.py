@@ -379,13 +379,14 @@ def test_through_a_real_uvicorn_server(server, engine, examples):
 
 def test_concurrent_deliveries_and_redeliveries_are_each_stored_once(server, engine, examples):
     """Deliveries committed together (one transaction per burst) still get their own answer."""
-    body = json.dumps(synchronize(examples)).encode()
     ids = [str(uuid.uuid4()) for _ in range(20)]
+    bodies = {d: json.dumps({**synchronize(examples), "test_delivery": d}).encode() for d in ids}
 
     async def burst() -> list[tuple[str, int]]:
         async with httpx.AsyncClient(base_url=server, timeout=30) as http:
 
             async def post(delivery: str) -> tuple[str, int]:
+                body = bodies[delivery]  # distinct events (the same body is the same event)
                 headers = github_headers("pull_request", body, delivery)
                 answer = await http.post("/webhooks/github", content=body, headers=headers)
                 return delivery, answer.status_code

@@ -123,6 +123,12 @@ VARIABLES: tuple[Variable, ...] = (
         "`off` drops the pause between GitHub requests (0.25 s, 1 s between writes); "
         "only for a local test forge",
     ),
+    Variable(
+        "GOVBOT_FORGE_TIMEOUT",
+        "`4`",
+        "seconds a GitHub or Gerrit request may go unanswered; then it is abandoned and its "
+        "delivery rescheduled with backoff (a hung forge object never holds a worker longer)",
+    ),
     Variable("GOVBOT_GERRIT_URL", "", "Gerrit REST base URL; without it, dry-run"),
     Variable(
         "GOVBOT_GERRIT_USER",

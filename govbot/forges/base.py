@@ -88,6 +88,18 @@ class PayloadError(ValueError):
     """A delivery govbot handles lacks a field it needs (or has it in the wrong type)."""
 
 
+DEFAULT_TIMEOUT = 4  # seconds without an answer before a forge request is abandoned
+
+
+def forge_timeout(environ: Mapping[str, str]) -> float:
+    """GOVBOT_FORGE_TIMEOUT: seconds a forge request may go unanswered (at least 1)."""
+    raw = environ.get("GOVBOT_FORGE_TIMEOUT", "").strip()
+    try:
+        return max(1.0, float(raw)) if raw else float(DEFAULT_TIMEOUT)
+    except ValueError:
+        raise ValueError(f"GOVBOT_FORGE_TIMEOUT must be a number of seconds, not {raw!r}") from None
+
+
 class ForgeError(Exception):
     """A forge call failed. ``retry_after`` (seconds) is set when it is worth retrying.
 

@@ -341,3 +341,45 @@ def _comment_id(r: _Reader) -> str:
     )
     digest = hashlib.sha256("\0".join(map(str, parts)).encode("utf-8")).hexdigest()[:20]
     return f"gerrit:{digest}"
+
+
+# Who acted, by event type (cmd-stream-events.txt): the account an event is about.
+_ACTORS = (
+    "author", "uploader", "submitter", "abandoner", "restorer", "reviewer", "remover",
+    "changer", "editor", "deleter", "patchSet.uploader",
+)  # fmt: skip
+
+
+def identity(payload: dict[str, Any]) -> str | None:
+    """The event's own identity, whatever bytes carry it: type, change, patch set,
+    ``eventCreatedOn`` and the acting account (and, for a comment, its text and
+    votes, so two comments of one reviewer in the same second stay two events).
+
+    Gerrit sends no delivery id and a retried event is byte-identical, but a
+    body replayed with an irrelevant byte changed (a reordered key, a
+    subject edited since) is the same event and must have no second effect.
+    None when the payload does not name when it happened (nothing to key on).
+    """
+    r = _Reader(payload, str(payload.get("type")))
+    created = payload.get("eventCreatedOn")
+    if created is None:
+        return None
+    ref = r.get("refUpdate.refName"), r.get("refUpdate.newRev") if r.kind == "ref-updated" else None
+    parts: list[Any] = [
+        r.kind,
+        r.get("change.project"),
+        r.get("change.number") or r.get("change.id"),
+        r.get("patchSet.number"),
+        created,
+        r.account(*_ACTORS),
+        *ref,
+    ]
+    if r.kind == "comment-added":
+        votes = sorted(
+            (str(a.get("type")), str(a.get("value")))
+            for a in (payload.get("approvals") or [])
+            if isinstance(a, dict)
+        )
+        parts += [r.get("comment"), votes]
+    digest = hashlib.sha256("\0".join(map(str, parts)).encode("utf-8")).hexdigest()
+    return f"{r.kind}:{digest}"[:200]

@@ -34,14 +34,13 @@ from github import Auth, Github, GithubException, RateLimitExceededException
 from github.Repository import Repository
 
 from govbot import metrics
-from govbot.forges.base import ForgeError
+from govbot.forges.base import DEFAULT_TIMEOUT, ForgeError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_API_URL = "https://api.github.com"
 MAX_WAIT = 1.0  # never sleep longer than this in one go; beyond it the worker reschedules
-DEFAULT_TIMEOUT = 4  # seconds without an answer before a request is abandoned (PyGithub: an int)
 SECONDARY_WAIT = (
     60.0  # GitHub: after a secondary limit without headers, "wait for at least one minute"
 )

@@ -8,6 +8,7 @@ credentials for a forge, govbot runs in dry-run mode against a local clone.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -51,6 +52,24 @@ def normalise(source: str, event: str, payload: Any) -> list[Event] | None:
         label, vote_label, bot_user = gerrit_labels()
         return gerrit_events.normalise(payload, label, vote_label, bot_user)
     raise PayloadError(f"unknown source {source!r}")
+
+
+def event_key(source: str, event: str, payload: Any, body: bytes | bytearray) -> str | None:
+    """The identity of the event a delivery carries, beside its delivery id.
+
+    GitHub: the event type and the SHA-256 of the signed body. The delivery id
+    header is not covered by the HMAC, so the same signed body under a new
+    delivery id (a captured delivery replayed) is the same event. Gerrit: the
+    event's own fields (``gerrit_events.identity``), so a byte of the body that
+    does not change the event does not make a new one.
+    """
+    if source == "github":
+        return f"{event}:{hashlib.sha256(body).hexdigest()}"
+    if source == "gerrit" and isinstance(payload, dict):
+        from govbot.forges import gerrit_events
+
+        return gerrit_events.identity(payload)
+    return None
 
 
 def events_of(source: str, event: str, body: bytes) -> list[Event] | None:
