@@ -99,12 +99,10 @@ class Worker:
                 "permanent" if e.permanent else "retrying",
                 e,
             )
+            # exponential backoff with jitter, never sooner than the forge asked
+            wait = max(e.retry_after or 0.0, inbox.backoff(claimed.attempts).total_seconds())
             return inbox.fail(
-                self.engine,
-                claimed,
-                f"forge: {e}",
-                max_attempts=attempts,
-                retry_after=e.retry_after,
+                self.engine, claimed, f"forge: {e}", max_attempts=attempts, retry_after=wait
             )
         except Exception as e:
             log.exception("delivery %s failed", claimed.id)

@@ -52,6 +52,33 @@ class Recorded:
 
 
 @dataclass
+class Fault:
+    """A forge object that keeps misbehaving: requests of ``method`` whose path contains
+    ``part`` (and, for a check run's creation, whose ``head_sha`` is this one) are
+    answered ``status`` before any effect, or, with ``after``, once the effect is done
+    (the answer is lost, the object exists); ``hang`` seconds pass before the answer
+    (a client with a shorter timeout gives up first). ``times`` None: for ever."""
+
+    method: str
+    part: str
+    status: int = 502
+    after: bool = False
+    hang: float = 0.0
+    head_sha: str | None = None
+    times: int | None = None
+    seen: int = 0
+
+    def matches(self, method: str, path: str, body: Any) -> bool:
+        if method != self.method or self.part not in path:
+            return False
+        if self.head_sha is not None and not (
+            isinstance(body, dict) and body.get("head_sha") == self.head_sha
+        ):
+            return False
+        return self.times is None or self.seen < self.times
+
+
+@dataclass
 class _Failure:
     status: int
     headers: dict[str, str]
@@ -329,6 +356,7 @@ class FakeGitHub:
         self.clock_skew = 0.0  # seconds the server's clock (Date, rate-limit resets) is off
         self._failures: list[_Failure] = []
         self.delays: dict[tuple[str, str], float] = {}  # (method, path part) -> seconds to stall
+        self.faults: list[Fault] = []
         self._lock = threading.RLock()
         self.app = _build_app(self)
 
@@ -483,14 +511,30 @@ def _build_app(gh: FakeGitHub) -> FastAPI:
             )
             if failure:
                 gh._failures.remove(failure)
+            fault = next(
+                (
+                    f
+                    for f in gh.faults
+                    if f.matches(request.method, request.url.path, recorded.json)
+                ),
+                None,
+            )
+            if fault:
+                fault.seen += 1
         if failure:
             headers = {"date": gh.date(), **failure.headers}
             return JSONResponse({"message": failure.message}, failure.status, headers=headers)
+        if fault and not fault.after:
+            await asyncio.sleep(fault.hang)
+            return JSONResponse({"message": "Server Error"}, fault.status, {"date": gh.date()})
         token = (auth or "").split(" ")[-1]
         public = request.url.path.startswith("/app/") or "/releases/download/" in request.url.path
         if gh.tokens and token not in gh.tokens and not public:
             return JSONResponse({"message": "Bad credentials"}, 401)
         response = await call_next(request)
+        if fault and fault.after:  # done, but the answer is lost: a 5xx, or a hang
+            await asyncio.sleep(fault.hang)
+            return JSONResponse({"message": "Server Error"}, fault.status, {"date": gh.date()})
         response.headers["date"] = gh.date()  # as GitHub: every answer carries its Date
         for (method, part), seconds in list(gh.delays.items()):
             if request.method == method and part in request.url.path:
