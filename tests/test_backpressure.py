@@ -22,6 +22,7 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -358,3 +359,27 @@ def test_a_comment_posted_despite_a_lost_answer_exists_once(gh: FakeGitHub) -> N
     first = f.upsert_comment(review, "<!-- govbot -->", "hello")
     assert f.upsert_comment(review, "<!-- govbot -->", "hello") == first
     assert len(gh.repos[REPO_NAME].comments[1]) == 1
+
+
+def test_requeue_parked_queues_every_parked_delivery_again(
+    engine: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``govbot requeue --parked``: after a fix, every parked delivery goes back in line."""
+    from govbot import cli
+    from tests import processes
+
+    for number in HEADS:
+        deliver(engine, number)
+    with engine.begin() as conn:
+        conn.execute(
+            update(tables.deliveries)
+            .where(tables.deliveries.c.delivery_id != "d-3")
+            .values(status="parked", attempts=8)
+        )
+    url = processes.worker_env(engine, "http://127.0.0.1:9", TOKEN, Path("."))["DATABASE_URL"]
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert cli.main(["requeue", "--parked", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["requeued"] == 2
+    assert inbox.counts(engine) == {"queued": 3}
+    assert cli.main(["requeue", "--parked"]) == 0  # nothing parked: nothing to do, no error
+    assert cli.main(["requeue"]) != 0  # neither ids nor --parked: a usage error

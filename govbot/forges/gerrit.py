@@ -75,6 +75,11 @@ class GerritForge:
         self._heads: dict[str, str] = {}
         self._accounts: dict[str, str | None] = {}
 
+    @property
+    def rate_limit_key(self) -> str:
+        """Whose quota a 429 is about: govbot's account (the worker holds the forge off)."""
+        return self.rest.rate_limit_key
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **kwargs: Any) -> GerritForge | None:
         """From GOVBOT_GERRIT_URL/_USER/_HTTP_PASSWORD (+ _GITILES_URL, _LABEL); None without."""
