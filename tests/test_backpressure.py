@@ -383,3 +383,27 @@ def test_requeue_parked_queues_every_parked_delivery_again(
     assert inbox.counts(engine) == {"queued": 3}
     assert cli.main(["requeue", "--parked"]) == 0  # nothing parked: nothing to do, no error
     assert cli.main(["requeue"]) != 0  # neither ids nor --parked: a usage error
+
+
+@pytest.fixture(scope="module")
+def revisions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    from tests.test_vote_scenario import build_revisions
+
+    return build_revisions(tmp_path_factory)
+
+
+def test_the_clock_sends_a_rate_limited_forge_nothing_until_the_limit_ends(
+    engine: Any, revisions: dict[str, Any]
+) -> None:
+    """The clock reads the same shared limit: a decision that falls due on a forge under
+    a rate limit waits for the limit's end (nothing claimed, nothing sent), then is made."""
+    from tests.test_vote_scenario import GH_KEY, T0, Bot, pull
+
+    bot = Bot(engine, revisions["repo"])
+    bot.github("pull_request", pull("opened", revisions["base"], revisions["head1"], T0))
+    bot.now = T0 + timedelta(days=7, minutes=1)  # the minimum review time is over
+    inbox.hold_forge(engine, "github", "token:x", utcnow() + timedelta(minutes=5))
+    assert bot.clock.tick() == []
+    with engine.begin() as conn:
+        conn.execute(update(tables.forge_limits).values(until=utcnow() - timedelta(seconds=1)))
+    assert f"decide:{GH_KEY}:{(T0 + timedelta(days=7)).isoformat()}" in bot.clock.tick()
