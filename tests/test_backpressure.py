@@ -407,3 +407,28 @@ def test_the_clock_sends_a_rate_limited_forge_nothing_until_the_limit_ends(
     with engine.begin() as conn:
         conn.execute(update(tables.forge_limits).values(until=utcnow() - timedelta(seconds=1)))
     assert f"decide:{GH_KEY}:{(T0 + timedelta(days=7)).isoformat()}" in bot.clock.tick()
+
+
+def test_a_worker_process_killed_on_the_same_delivery_every_time_parks_it(
+    engine: Any, gh: FakeGitHub, tmp_path: Path
+) -> None:
+    """The crash loop with real processes: ``govbot worker`` is SIGKILLed while review 1's
+    check run is being created, GOVBOT_WORKER_MAX_ATTEMPTS (2) times; once the last lease
+    runs out, the next worker's claim parks it and goes on to review 2."""
+    from tests import processes
+
+    gh.faults.append(Fault("POST", "/check-runs", 502, hang=30, head_sha=HEADS[1]))
+    deliver(engine, 1)
+    env = processes.worker_env(engine, gh.url, TOKEN, tmp_path)
+    env["GOVBOT_WORKER_MAX_ATTEMPTS"] = "2"
+    for attempt in (1, 2):
+        processes.kill_worker_when(env, lambda a=attempt: gh.faults[0].seen >= a, "hung")
+        assert (status(engine, "d-1").status, status(engine, "d-1").attempts) == (
+            "processing",
+            attempt,
+        )
+    deliver(engine, 2)
+    processes.drain(env)  # waits out the lease, then one worker --once
+    row = status(engine, "d-1")
+    assert (row.status, row.attempts) == ("parked", 2) and "never finished" in row.last_error
+    assert status(engine, "d-2").status == "done" and len(check_runs(gh, 2)) == 1
