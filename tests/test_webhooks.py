@@ -208,6 +208,26 @@ def test_two_gerrit_comments_of_one_reviewer_in_one_second_are_two_events(client
     assert len(rows(engine)) == 2
 
 
+def test_a_gerrit_events_identity_is_what_makes_it_that_event():
+    """Two hashtag edits (govbot's labels) or two ref updates by one account in one
+    second are two events; a body re-serialised or re-described is the same one."""
+    from govbot.forges.gerrit_events import identity
+
+    event = json.loads(gerrit_body())
+    assert identity(event) == identity(json.loads(json.dumps(event, indent=2, sort_keys=True)))
+    assert identity({**event, "change": {**event["change"], "url": "elsewhere"}}) == identity(event)
+    assert identity({**event, "uploader": {"username": "mallory"}}) != identity(event)
+    tags = {**event, "type": "hashtags-changed", "editor": event["uploader"]}
+    assert identity({**tags, "added": ["a"]}) != identity({**tags, "removed": ["a"]})
+    ref = {"type": "ref-updated", "submitter": event["uploader"], "eventCreatedOn": 1,
+           "refUpdate": {"project": "p", "refName": "refs/tags/v1", "oldRev": "0" * 40,
+                         "newRev": "1" * 40}}  # fmt: skip
+    other = copy.deepcopy(ref)
+    other["refUpdate"]["refName"] = "refs/tags/v2"
+    assert identity(ref) != identity(other)
+    assert identity({k: v for k, v in event.items() if k != "eventCreatedOn"}) is None
+
+
 def test_a_stream_event_and_its_webhook_are_one_event(client, engine):
     """The same Gerrit event by stream-events and by the webhooks plugin: stored once."""
     from govbot.service.ingest import record_stream_event
