@@ -432,3 +432,36 @@ def test_a_worker_process_killed_on_the_same_delivery_every_time_parks_it(
     row = status(engine, "d-1")
     assert (row.status, row.attempts) == ("parked", 2) and "never finished" in row.last_error
     assert status(engine, "d-2").status == "done" and len(check_runs(gh, 2)) == 1
+
+
+def test_a_gerrit_quota_429_holds_every_worker_off_gerrit_until_it_ends(
+    engine: Any, revisions: dict[str, Any]
+) -> None:
+    """Gerrit's quota plugin answers 429 with Retry-After when the account's quota is
+    spent: the wait belongs to the account, so nothing is sent to Gerrit (and no worker
+    sleeps) until it is over; then the waiting events are handled, each once."""
+    from tests.fakes.gerrit_server import running
+    from tests.test_vote_scenario import GERRIT_KEY, T0, Bot, gerrit_event, seeded_gerrit
+
+    with running() as fake:
+        seeded_gerrit(fake, revisions)
+        sleeps: list[float] = []
+        clock = Clock()
+        gerrit = fake.forge(sleeps.append)
+        gerrit.rest._clock = clock
+        bot = Bot(engine, revisions["repo"], forge=gerrit)
+        fake.fail_next(1, 429, {"Retry-After": "60"})
+        bot.gerrit(gerrit_event("patchset-created", revisions["head1"], 1, T0))
+        assert set(inbox.forge_holds(engine)) == {"gerrit"}
+        sent = len(fake.requests)
+        bot.now = T0 + timedelta(minutes=1)
+        bot.gerrit(gerrit_event("patchset-created", revisions["head2"], 2, bot.now))
+        assert bot.worker.run(once=True) == 0 and len(fake.requests) == sent and sleeps == []
+
+        with engine.begin() as conn:  # a minute later
+            conn.execute(update(tables.forge_limits).values(until=utcnow() - timedelta(seconds=1)))
+            conn.execute(update(tables.deliveries).values(available_at=utcnow()))
+        clock.t += 61
+        assert bot.worker.run(once=True) == 2
+        assert inbox.counts(engine) == {"done": 2} and sleeps == []
+        assert bot.state(GERRIT_KEY) == "pending"
