@@ -7,8 +7,11 @@ something even where absolute numbers depend on the machine.
 
 The load generator is as cheap as we can make it, because it shares the
 machine with the server: raw asyncio streams, keep-alive connections, and
-one signed request built up front. Only the ``X-GitHub-Delivery`` header
-changes per request; it is outside the signed body, so no HMAC per request.
+one request template built up front. Each request is a distinct event: the
+receiver keys an event on its body's hash besides the delivery id (a body
+replayed under a new id is a duplicate), so a short ``govbot_bench`` field
+at the start of the body differs per request and is signed then (an HMAC of
+the body, a few microseconds, in the load generator, equal for every run).
 Each connection sends its next request when the previous one is answered
 (a closed loop of ``concurrency`` senders), so time-to-acknowledge includes
 queueing in the server. Afterwards the inbox's rows are counted: every 2xx
@@ -104,17 +107,27 @@ def payload() -> tuple[str, bytes]:
     return "a built-in payload", json.dumps(built | {"sender": user}).encode()
 
 
-def request_parts(body: bytes, port: int) -> tuple[bytes, bytes]:
-    """The request, split where the delivery id goes: head + id + tail."""
+def request_parts(body: bytes, port: int) -> Callable[[str], bytes]:
+    """The request for one delivery id: its body carries the id, so each is a new event."""
     from webhooks.signatures import sign_github
 
+    assert body.startswith(b"{")
+    rest = body[1:]
     head = (
         f"POST /webhooks/github HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         "User-Agent: GitHub-Hookshot/bench\r\nContent-Type: application/json\r\n"
-        f"X-GitHub-Event: pull_request\r\nX-Hub-Signature-256: {sign_github(SECRET, body)}\r\n"
-        f"Content-Length: {len(body)}\r\nX-GitHub-Delivery: "
+        "X-GitHub-Event: pull_request\r\nX-Hub-Signature-256: "
     ).encode()
-    return head, b"\r\n\r\n" + body
+
+    def request(delivery: str) -> bytes:
+        one = b'{"govbot_bench":"' + delivery.encode() + b'",' + rest
+        return b"".join((
+            head, sign_github(SECRET, one).encode(), b"\r\nContent-Length: ",
+            str(len(one)).encode(), b"\r\nX-GitHub-Delivery: ", delivery.encode(),
+            b"\r\n\r\n", one,
+        ))  # fmt: skip
+
+    return request
 
 
 @dataclass
@@ -156,9 +169,8 @@ async def _read_answer(reader: asyncio.StreamReader) -> int:
 
 
 async def _load(
-    port: int, parts: tuple[bytes, bytes], seconds: float, concurrency: int, tag: str
+    port: int, request: Callable[[str], bytes], seconds: float, concurrency: int, tag: str
 ) -> tuple[Counter[int], list[float], int]:
-    head, tail = parts
     answers: Counter[int] = Counter()
     latencies: list[float] = []
     ok = 0
@@ -177,8 +189,9 @@ async def _load(
             try:
                 while clock() < stop:
                     n += 1
+                    data = request(f"{tag}-{i}-{n}")
                     start = clock()
-                    writer.write(head + f"{tag}-{i}-{n}".encode() + tail)
+                    writer.write(data)
                     status = await _read_answer(reader)
                     latencies.append(clock() - start)
                     answers[status] += 1

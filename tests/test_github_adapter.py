@@ -294,7 +294,7 @@ def test_server_errors_are_retried_with_exponential_backoff(
     assert sleeps == [0.5, 1.0]
 
 
-def test_an_exhausted_rate_limit_waits_until_the_reset(
+def test_an_exhausted_rate_limit_is_handed_back_until_the_reset(
     gh: FakeGitHub, repo: FakeRepo, forge: GitHubForge, sleeps: list[float]
 ) -> None:
     reset = int(time.time()) + 30
@@ -304,17 +304,24 @@ def test_an_exhausted_rate_limit_waits_until_the_reset(
         "X-RateLimit-Reset": str(reset),
     }
     gh.fail_next(1, 403, headers, message="API rate limit exceeded for installation ID 5.")
-    forge.post_check(report())
-    [wait] = sleeps
-    assert 28 <= wait <= 32
+    with pytest.raises(ForgeError) as caught:
+        forge.post_check(report())
+    wait = caught.value.retry_after
+    assert caught.value.rate_limited and wait is not None and 28 <= wait <= 32
+    assert sleeps == []  # the worker reschedules; nothing sleeps
 
 
 def test_retry_after_is_honoured(
     gh: FakeGitHub, repo: FakeRepo, forge: GitHubForge, sleeps: list[float]
 ) -> None:
     gh.fail_next(1, 429, {"Retry-After": "7"}, message="slow down")
-    forge.upsert_comment(REVIEW, MARKER, "hi")
-    assert sleeps == [7.0]
+    with pytest.raises(ForgeError) as caught:
+        forge.upsert_comment(REVIEW, MARKER, "hi")
+    assert caught.value.retry_after == 7.0 and sleeps == []
+    gh.fail_next(1, 429, {"Retry-After": "1"}, message="slow down")
+    forge = GitHubForge(gh.url, token=TOKEN, sleep=sleeps.append, throttle=False)
+    forge.upsert_comment(REVIEW, MARKER, "hi")  # a second's wait is short enough to wait here
+    assert sleeps == [1.0]
 
 
 def test_transient_failures_that_persist_are_left_to_the_worker(

@@ -49,9 +49,34 @@ def sleeps() -> list[float]:
     return []
 
 
+class Clock:
+    """The client's monotonic clock, moved by the test (a rate limit ends when it says)."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
 @pytest.fixture
-def forge(gh: FakeGitHub, sleeps: list[float]) -> GitHubForge:
-    return GitHubForge(gh.url, token=TOKEN, sleep=sleeps.append, throttle=False, retries=3)
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def forge(gh: FakeGitHub, sleeps: list[float], clock: Clock) -> GitHubForge:
+    return GitHubForge(
+        gh.url, token=TOKEN, sleep=sleeps.append, throttle=False, retries=3, clock=clock
+    )
+
+
+def handed_back(forge: GitHubForge, call: object) -> GitHubError:
+    """The call's rate-limit error: raised for the worker to reschedule, never slept here."""
+    with pytest.raises(GitHubError) as caught:
+        call()  # type: ignore[operator]
+    assert caught.value.rate_limited and not caught.value.permanent
+    return caught.value
 
 
 def report() -> CheckReport:
@@ -62,7 +87,7 @@ def report() -> CheckReport:
 
 
 def test_a_primary_rate_limit_on_check_run_creation_is_retried_later_not_a_fallback(
-    gh: FakeGitHub, repo: FakeRepo, forge: GitHubForge, sleeps: list[float]
+    gh: FakeGitHub, repo: FakeRepo, forge: GitHubForge, sleeps: list[float], clock: Clock
 ) -> None:
     """GitHub, "Rate limits for the REST API" > "Exceeding the rate limit":
 
@@ -85,27 +110,30 @@ def test_a_primary_rate_limit_on_check_run_creation_is_retried_later_not_a_fallb
     assert caught.value.rate_limited and not caught.value.permanent
     assert caught.value.retry_after is not None and caught.value.retry_after > 3500
     assert sleeps == [] and repo.statuses == [] and repo.check_runs == []
+    sent = len(gh.requests)
+    handed_back(forge, lambda: forge.post_check(report()))  # not before the reset
+    assert len(gh.requests) == sent
 
+    clock.t += 3602
     run_id = forge.post_check(report())  # the limit is over: a check run, not a status
     assert [r["id"] for r in repo.check_runs] == [int(run_id)] and repo.statuses == []
 
 
 def test_a_secondary_rate_limit_on_check_run_creation_is_not_a_fallback_either(
-    gh: FakeGitHub, repo: FakeRepo, forge: GitHubForge, sleeps: list[float]
+    gh: FakeGitHub, repo: FakeRepo, forge: GitHubForge, sleeps: list[float], clock: Clock
 ) -> None:
     """GitHub, "Exceeding the rate limit": "If you exceed a secondary rate limit, you
     will receive a 403 or 429 response and an error message that indicates that you
     exceeded a secondary rate limit. [...] Otherwise, wait for at least one minute
     before retrying. If your request continues to fail due to a secondary rate
     limit, wait for an exponentially increasing amount of time between retries"."""
-    gh.fail_next(2, 403, {"x-ratelimit-remaining": "4000"}, SECONDARY, "/gov/check-runs")
+    gh.fail_next(1, 403, {"x-ratelimit-remaining": "4000"}, SECONDARY, "/gov/check-runs")
 
-    with pytest.raises(GitHubError) as caught:
-        forge.post_check(report())
+    caught = handed_back(forge, lambda: forge.post_check(report()))
 
-    assert sleeps == [60.0]  # at least a minute, then twice that: handed back, not slept
-    assert caught.value.rate_limited and caught.value.retry_after == 120.0
+    assert sleeps == [] and caught.retry_after == 60.0  # at least a minute: handed back
     assert repo.statuses == []
+    clock.t += 61
     forge.post_check(report())
     assert len(repo.check_runs) == 1 and repo.statuses == []
 
@@ -143,9 +171,9 @@ def test_a_429_waits_for_the_reset_not_a_short_backoff(
     reset = int(time.time()) + 40
     gh.fail_next(1, 429, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)},
                  "API rate limit exceeded")  # fmt: skip
-    forge.read_files("org/gov", BASE)
-    [wait] = sleeps  # not 0.5 s: the whole window
-    assert 39 <= wait <= 43
+    wait = handed_back(forge, lambda: forge.read_files("org/gov", BASE)).retry_after
+    assert wait is not None and 39 <= wait <= 43  # not 0.5 s: the whole window
+    assert sleeps == []
 
 
 def test_the_reset_is_read_against_the_servers_own_clock(
@@ -158,9 +186,8 @@ def test_the_reset_is_read_against_the_servers_own_clock(
     reset = int(time.time() - 1000) + 30
     gh.fail_next(1, 403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)},
                  "API rate limit exceeded for installation ID 5.")  # fmt: skip
-    forge.read_files("org/gov", BASE)
-    [wait] = sleeps
-    assert 29 <= wait <= 32
+    wait = handed_back(forge, lambda: forge.read_files("org/gov", BASE)).retry_after
+    assert wait is not None and 29 <= wait <= 32
 
 
 def test_a_429_without_headers_waits_at_least_a_minute(
@@ -169,8 +196,8 @@ def test_a_429_without_headers_waits_at_least_a_minute(
     """A 429 that is not the primary limit is a secondary one: "Otherwise, wait for
     at least one minute before retrying"."""
     gh.fail_next(1, 429, {}, SECONDARY)
-    forge.read_files("org/gov", BASE)
-    assert sleeps == [60.0]
+    assert handed_back(forge, lambda: forge.read_files("org/gov", BASE)).retry_after == 60.0
+    assert sleeps == []
 
 
 def test_retry_after_of_a_secondary_limit_is_obeyed(
@@ -179,27 +206,26 @@ def test_retry_after_of_a_secondary_limit_is_obeyed(
     """ "If the retry-after response header is present, you should not retry your
     request until after that many seconds has elapsed.\""""
     gh.fail_next(1, 403, {"retry-after": "7"}, SECONDARY)
-    forge.read_files("org/gov", BASE)
-    assert sleeps == [7.0]
+    assert handed_back(forge, lambda: forge.read_files("org/gov", BASE)).retry_after == 7.0
+    assert sleeps == []
 
 
 def test_secondary_limits_in_a_row_wait_longer_each_time_until_one_succeeds(
-    gh: FakeGitHub, repo: FakeRepo, forge: GitHubForge, sleeps: list[float]
+    gh: FakeGitHub, repo: FakeRepo, forge: GitHubForge, sleeps: list[float], clock: Clock
 ) -> None:
     """ "If your request continues to fail due to a secondary rate limit, wait for an
     exponentially increasing amount of time between retries"."""
-    gh.fail_next(2, 403, {}, SECONDARY)
-    with pytest.raises(GitHubError) as first:
-        forge.read_files("org/gov", BASE)
-    gh.fail_next(1, 403, {}, SECONDARY)
-    with pytest.raises(GitHubError) as second:
-        forge.read_files("org/gov", BASE)
-    assert (sleeps, first.value.retry_after, second.value.retry_after) == ([60.0], 120.0, 240.0)
+    waits = []
+    for _ in range(3):
+        gh.fail_next(1, 403, {}, SECONDARY)
+        waits.append(handed_back(forge, lambda: forge.read_files("org/gov", BASE)).retry_after)
+        clock.t += waits[-1] or 0
+    assert waits == [60.0, 120.0, 240.0] and sleeps == []
 
     forge.read_files("org/gov", BASE)  # a success ends the run of failures
     gh.fail_next(1, 403, {}, SECONDARY)
-    forge.read_files("org/gov", BASE)
-    assert sleeps == [60.0, 60.0]
+    assert handed_back(forge, lambda: forge.read_files("org/gov", BASE)).retry_after == 60.0
+    assert sleeps == []
 
 
 def test_a_403_that_is_no_rate_limit_is_final(

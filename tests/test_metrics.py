@@ -98,7 +98,7 @@ def test_forge_calls_and_rate_limit_remaining() -> None:
         ok = metrics.FORGE_CALLS.labels(forge="github", result="ok")
         failed = metrics.FORGE_CALLS.labels(forge="github", result="error")
         start_ok, start_failed = ok._value.get(), failed._value.get()
-        reset = str(int(time.time()) + 1)
+        reset = str(int(time.time()))  # over by the answer: a wait of a second, slept here
         limits = {
             "X-RateLimit-Limit": "5000",
             "X-RateLimit-Remaining": "0",

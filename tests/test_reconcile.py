@@ -493,3 +493,30 @@ def test_a_sweep_the_forge_breaks_stores_nothing_and_the_next_one_finds_all(
             assert marks.get(conn, "github", REPO).watermark is None
         [sweep] = reconcile(engine, "github", forge, scopes=[REPO], now=lambda: now)
         assert sweep.stored == 2  # the pull request and the vote
+
+
+def test_a_rate_limited_sweep_holds_the_forge_and_the_next_sweep_sends_nothing(
+    engine: Any,
+) -> None:
+    """GitHub: "If you exceed your primary rate limit, you will receive a 403 or 429
+    response, and the x-ratelimit-remaining header will be 0. You should not retry your
+    request until after the time specified by the x-ratelimit-reset header." (REST API
+    docs, "Rate limits for the REST API"). A sweep that meets the limit holds the forge
+    for every worker; a sweep before the reset sends no request at all."""
+    from govbot.forges.base import ForgeError
+    from govbot.store import inbox
+
+    with github_server() as gh:
+        repo = gh.add_repo(REPO)
+        repo.commit("a" * 40, {"README.md": b"x"}, branch="main", parents=[])
+        reset = int((datetime.now(UTC) + timedelta(minutes=10)).timestamp())
+        headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}
+        gh.fail_next(1, 403, path="/pulls", message="API rate limit exceeded", headers=headers)
+        forge = gh.forge(retries=1)
+        with pytest.raises(ForgeError) as raised:
+            reconcile(engine, "github", forge, scopes=[REPO])
+        assert raised.value.rate_limited
+        assert "github" in inbox.forge_holds(engine)
+        sent = len(gh.requests)
+        assert reconcile(engine, "github", forge, scopes=[REPO]) == []
+        assert len(gh.requests) == sent

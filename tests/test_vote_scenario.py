@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from govbot.core.mentions import ZWSP
 from govbot.core.yamlio import dump, parse_bytes
@@ -29,7 +29,7 @@ from govbot.repo import bundled
 from govbot.repo.snapshots import read_directory, read_git
 from govbot.service.clock import Clock
 from govbot.service.worker import Worker
-from govbot.store.models import ReportRow, VoteResultRow
+from govbot.store.models import Delivery, ReportRow, VoteResultRow
 from tests.conftest import REPO
 from tests.fakes.gerrit_server import FakeGerrit, running
 from tests.fakes.github_schema import minimal_payload
@@ -100,7 +100,8 @@ class Bot:
             engine, lambda _: (chosen, dry_run), bundled.schema_set(), now=lambda: self.now
         )
 
-    def github(self, event: str, payload: dict[str, Any]) -> None:
+    def github(self, event: str, payload: dict[str, Any], expect: int = 202) -> None:
+        """Deliver (under a new delivery id) and work; ``expect`` 200: a duplicate event."""
         body = json.dumps(payload).encode()
         headers = {
             "X-GitHub-Event": event,
@@ -108,7 +109,7 @@ class Bot:
             "X-Hub-Signature-256": sign_github(SECRET.encode(), body),
         }
         answer = self.client.post("/webhooks/github", content=body, headers=headers)
-        assert answer.status_code == 202, answer.text
+        assert answer.status_code == expect, answer.text
         self.worker.run(once=True)
 
     def gerrit(self, event: dict[str, Any]) -> None:
@@ -220,6 +221,57 @@ def test_a_github_vote_from_opening_to_decision(engine: Any, revisions: dict[str
     assert bot.clock.tick() == []  # and acts once
     assert bot.state(GH_KEY) == "passed"
     assert PASSED_TABLE in bot.vote_report(GH_KEY)
+
+
+def dismissed(login: str, head: str, submitted: datetime, by: str) -> dict[str, Any]:
+    payload = approve(login, head, submitted)
+    payload["action"] = "dismissed"
+    payload["review"]["state"] = "dismissed"
+    payload["sender"] = github_user(by)
+    return payload
+
+
+def test_captured_reviews_sent_again_change_no_vote(engine: Any, revisions: dict[str, Any]) -> None:
+    """Carol approves, then dismisses her approval; later she approves again. Bodies
+    captured on the way and sent again under new delivery ids (the id is not signed)
+    are the same events: the receiver answers duplicate, and no vote changes — the
+    old approval does not come back, the old dismissal does not withdraw the new one."""
+    bot = Bot(engine, revisions["repo"])
+    base, head1 = revisions["base"], revisions["head1"]
+    bot.github("pull_request", pull("opened", base, head1, T0))
+    carol = "| Carol Example (@member-carol) | member | +1 | yes | member |"
+
+    def send(body: bytes, delivery: str) -> Any:
+        headers = {"X-GitHub-Event": "pull_request_review", "X-GitHub-Delivery": delivery,
+                   "X-Hub-Signature-256": sign_github(SECRET.encode(), body)}  # fmt: skip
+        answer = bot.client.post("/webhooks/github", content=body, headers=headers)
+        bot.worker.run(once=True)
+        return answer
+
+    first = T0 + timedelta(minutes=10)
+    bot.now = first
+    approval = json.dumps(approve("member-carol", head1, first)).encode()
+    assert send(approval, "approval").status_code == 202
+    assert carol in bot.vote_report(GH_KEY)
+    bot.now = T0 + timedelta(minutes=20)
+    dismissal = json.dumps(dismissed("member-carol", head1, first, by="member-carol")).encode()
+    assert send(dismissal, "dismissal").status_code == 202
+    assert carol not in bot.vote_report(GH_KEY)  # withdrawn
+
+    bot.now = T0 + timedelta(hours=1)  # the captured approval, again
+    again = send(approval, str(uuid.uuid4()))
+    assert (again.status_code, again.json()) == (200, {"status": "duplicate"})
+    assert carol not in bot.vote_report(GH_KEY)
+
+    bot.now = T0 + timedelta(hours=2)
+    bot.github("pull_request_review", approve("member-carol", head1, bot.now))
+    assert carol in bot.vote_report(GH_KEY)
+    bot.now = T0 + timedelta(hours=5)  # the captured dismissal, again
+    replay = send(dismissal, str(uuid.uuid4()))
+    assert (replay.status_code, replay.json()) == (200, {"status": "duplicate"})
+    assert carol in bot.vote_report(GH_KEY)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Delivery)).scalar() == 4
 
 
 def gerrit_event(

@@ -154,6 +154,94 @@ def test_a_redelivery_is_answered_duplicate_and_stored_once(client, engine, exam
     assert [r[1] for r in rows(engine)] == [delivery]
 
 
+def test_the_same_signed_body_under_a_new_delivery_id_is_a_duplicate(client, engine, examples):
+    """X-GitHub-Delivery is not covered by the HMAC (it signs the body alone): anyone who
+    captured a delivery can send it again under a new id. The event is keyed on its
+    type and the body's SHA-256, so the replay is answered duplicate and stored once."""
+    body = json.dumps(synchronize(examples)).encode()
+    first = post_github(client, "pull_request", body, delivery="original")
+    replay = post_github(client, "pull_request", body, delivery="replayed-under-a-new-id")
+    assert first.status_code == 202
+    assert (replay.status_code, replay.json()) == (200, {"status": "duplicate"})
+    other = synchronize(examples)
+    other["pull_request"]["head"]["sha"] = "f" * 40  # a new event: a new push
+    fresh = post_github(client, "pull_request", json.dumps(other).encode(), delivery="next")
+    assert fresh.status_code == 202
+    assert [r[1] for r in rows(engine)] == ["original", "next"]
+    with engine.connect() as conn:
+        keys = conn.execute(text("SELECT event_key FROM deliveries ORDER BY id")).scalars().all()
+    assert keys[0] == "pull_request:" + hashlib.sha256(body).hexdigest()
+
+
+def test_a_gerrit_event_with_an_irrelevant_byte_changed_is_a_duplicate(client, engine):
+    """Gerrit sends no delivery id; an event is its type, change, patch set,
+    eventCreatedOn and acting account. Re-serialised, with a field that does not make
+    the event (the change's subject since edited), it is the same event."""
+    auth = ("gerrit", GERRIT_SECRET.decode())
+    event = json.loads(gerrit_body())
+    assert client.post("/webhooks/gerrit", content=gerrit_body(), auth=auth).json()["status"] == (
+        "queued"
+    )
+    edited = copy.deepcopy(event)
+    edited["change"]["subject"] += " (edited)"
+    for body in (json.dumps(event, indent=1).encode(), json.dumps(edited).encode()):
+        answer = client.post("/webhooks/gerrit", content=body, auth=auth)
+        assert (answer.status_code, answer.json()) == (200, {"status": "duplicate"})
+    later = copy.deepcopy(event)
+    later["patchSet"]["number"] = 3  # another patch set: another event
+    later["patchSet"]["revision"] = "4" * 40
+    assert (
+        client.post("/webhooks/gerrit", content=json.dumps(later).encode(), auth=auth).json()[
+            "status"
+        ]
+        == "queued"
+    )
+    assert len(rows(engine)) == 2
+
+
+def test_two_gerrit_comments_of_one_reviewer_in_one_second_are_two_events(client, engine):
+    """eventCreatedOn is in seconds: a comment's text and votes are part of its identity,
+    so "+1" and "recheck" sent within one second are both stored."""
+    auth = ("gerrit", GERRIT_SECRET.decode())
+    event = json.loads(gerrit_body())
+    event |= {"type": "comment-added", "author": event["uploader"], "comment": "Patch Set 2: +1",
+              "approvals": [{"type": "Code-Review", "value": "1"}]}  # fmt: skip
+    second = {**event, "comment": "Patch Set 2:\n\nlooks fine", "approvals": []}
+    for body in (event, second, event):
+        client.post("/webhooks/gerrit", content=json.dumps(body).encode(), auth=auth)
+    assert len(rows(engine)) == 2
+
+
+def test_a_gerrit_events_identity_is_what_makes_it_that_event():
+    """Two hashtag edits (govbot's labels) or two ref updates by one account in one
+    second are two events; a body re-serialised or re-described is the same one."""
+    from govbot.forges.gerrit_events import identity
+
+    event = json.loads(gerrit_body())
+    assert identity(event) == identity(json.loads(json.dumps(event, indent=2, sort_keys=True)))
+    assert identity({**event, "change": {**event["change"], "url": "elsewhere"}}) == identity(event)
+    assert identity({**event, "uploader": {"username": "mallory"}}) != identity(event)
+    tags = {**event, "type": "hashtags-changed", "editor": event["uploader"]}
+    assert identity({**tags, "added": ["a"]}) != identity({**tags, "removed": ["a"]})
+    ref = {"type": "ref-updated", "submitter": event["uploader"], "eventCreatedOn": 1,
+           "refUpdate": {"project": "p", "refName": "refs/tags/v1", "oldRev": "0" * 40,
+                         "newRev": "1" * 40}}  # fmt: skip
+    other = copy.deepcopy(ref)
+    other["refUpdate"]["refName"] = "refs/tags/v2"
+    assert identity(ref) != identity(other)
+    assert identity({k: v for k, v in event.items() if k != "eventCreatedOn"}) is None
+
+
+def test_a_stream_event_and_its_webhook_are_one_event(client, engine):
+    """The same Gerrit event by stream-events and by the webhooks plugin: stored once."""
+    from govbot.service.ingest import record_stream_event
+
+    auth = ("gerrit", GERRIT_SECRET.decode())
+    client.post("/webhooks/gerrit", content=gerrit_body(), auth=auth)
+    assert record_stream_event(engine, json.loads(gerrit_body())) is False
+    assert len(rows(engine)) == 1
+
+
 @pytest.mark.parametrize(
     "signature",
     [None, "", "sha256=", "sha256=" + "0" * 64, "sha1=abc", "wrong-secret", "other-body"],
@@ -386,13 +474,14 @@ def test_concurrent_deliveries_and_redeliveries_are_each_stored_once(server, eng
 
     A 503 (the receiver busy on a loaded machine) stores nothing and is sent again.
     """
-    body = json.dumps(synchronize(examples)).encode()
     ids = [str(uuid.uuid4()) for _ in range(20)]
+    bodies = {d: json.dumps({**synchronize(examples), "test_delivery": d}).encode() for d in ids}
 
     async def burst() -> list[tuple[str, int]]:
         async with httpx.AsyncClient(base_url=server, timeout=30) as http:
 
             async def post(delivery: str) -> tuple[str, int]:
+                body = bodies[delivery]  # distinct events (the same body is the same event)
                 headers = github_headers("pull_request", body, delivery)
                 answer = await http.post("/webhooks/github", content=body, headers=headers)
                 while answer.status_code == 503:  # busy (a loaded machine): send again, as

@@ -121,8 +121,8 @@ IGNORED = {"status": "ignored"}
 DUPLICATE = {"status": "duplicate"}
 INLINE_BYTES = 256 * 1024  # larger bodies are checked in the threadpool, not the event loop
 
-# (source, delivery id, event, action, raw body): the arguments of inbox.record.
-Pending = tuple[str, str, str, str | None, bytes, str | None]  # the last: the event key
+# (source, delivery id, event, action, raw body, event key): the arguments of inbox.record.
+Pending = tuple[str, str, str, str | None, bytes, str | None]
 Outcome = bool | BaseException  # stored / already there, or why it could not be stored
 _Queue = deque[tuple[Pending, "asyncio.Future[bool]"]]
 
@@ -338,7 +338,8 @@ class Receiver:
         if events is None:
             log.info("github %s.%s delivery %s ignored", event, action, delivery)
             return _json(202, IGNORED)
-        key = registry.event_key("github", event, payload)
+        # The delivery id is not signed: a replayed body under a new id is the same event.
+        key = registry.event_key("github", event, payload, body)
         return ("github", delivery, event, action, bytes(body), key)
 
     def gerrit_authenticate(self, headers: Headers) -> Response | None:
@@ -372,14 +373,9 @@ class Receiver:
         if events is None:
             log.info("gerrit %s delivery %s ignored", event, delivery)
             return _json(200, IGNORED)
-        return (
-            "gerrit",
-            delivery,
-            event,
-            None,
-            bytes(body),
-            registry.event_key("gerrit", event, payload),
-        )
+        # the event's fields, so a changed irrelevant byte is still the same event
+        key = registry.event_key("gerrit", event, payload, body)
+        return ("gerrit", delivery, event, None, bytes(body), key)
 
     def database_check(self) -> str | None:
         # A raw connection: no "begin" event, so no write lock taken on SQLite.

@@ -137,8 +137,10 @@ def make_worker(eng: Engine) -> Worker:
     from govbot.repo.cache import DiskCache
     from govbot.service.worker import Worker
 
-    lease = timedelta(seconds=settings().worker_lease_seconds)
-    return Worker(eng, forge_factory(), bundled.schema_set(), DiskCache(), lease=lease)
+    config = settings()
+    lease = timedelta(seconds=config.worker_lease_seconds)
+    return Worker(eng, forge_factory(), bundled.schema_set(), DiskCache(), lease=lease,
+                  max_attempts=config.worker_max_attempts)  # fmt: skip
 
 
 def make_clock(eng: Engine) -> Clock:

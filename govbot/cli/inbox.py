@@ -26,8 +26,9 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--limit", type=_count, default=20)
     add_format(p)
     p.set_defaults(func=cmd_deliveries)
-    p = sub.add_parser("requeue", help="queue parked deliveries again")
-    p.add_argument("ids", nargs="+", type=int)
+    p = sub.add_parser("requeue", help="queue parked deliveries again (by id, or --parked: all)")
+    p.add_argument("ids", nargs="*", type=int)
+    p.add_argument("--parked", action="store_true", help="every parked delivery")
     add_format(p)
     p.set_defaults(func=cmd_requeue)
 
@@ -83,9 +84,14 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
 def cmd_requeue(args: argparse.Namespace) -> int:
     from govbot.store import inbox
 
-    n = inbox.requeue(engine(existing=True), args.ids)
-    if n == 0:
-        raise CliError(f"none of {', '.join(map(str, args.ids))} is a parked delivery")
+    if args.parked == bool(args.ids):
+        raise CliError("name the parked deliveries' ids, or --parked for all of them")
+    if args.parked:
+        n = inbox.requeue_parked(engine(existing=True))
+    else:
+        n = inbox.requeue(engine(existing=True), args.ids)
+        if n == 0:
+            raise CliError(f"none of {', '.join(map(str, args.ids))} is a parked delivery")
     if args.format == "json":
         print(json.dumps({"requeued": n}))
     else:

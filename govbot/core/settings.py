@@ -66,6 +66,12 @@ VARIABLES: tuple[Variable, ...] = (
         "`300`",
         "how long a worker holds a delivery before another may take it over",
     ),
+    Variable(
+        "GOVBOT_WORKER_MAX_ATTEMPTS",
+        "`8`",
+        "claims of one delivery before it is parked (counted at claim: a delivery whose "
+        "worker dies on it every time is parked too); `govbot requeue --parked` retries them",
+    ),
     Variable("GOVBOT_CLOCK_INTERVAL", "`60`", "seconds between the clock's ticks"),
     Variable(
         "GOVBOT_RECONCILE_INTERVAL",
@@ -139,6 +145,12 @@ VARIABLES: tuple[Variable, ...] = (
         "`off` drops the pause between GitHub requests (0.25 s, 1 s between writes); "
         "only for a local test forge",
     ),
+    Variable(
+        "GOVBOT_FORGE_TIMEOUT",
+        "`4`",
+        "seconds a GitHub or Gerrit request may go unanswered; then it is abandoned and its "
+        "delivery rescheduled with backoff (a hung forge object never holds a worker longer)",
+    ),
     Variable("GOVBOT_GERRIT_URL", "", "Gerrit REST base URL; without it, dry-run"),
     Variable(
         "GOVBOT_GERRIT_USER",
@@ -195,6 +207,7 @@ class Settings:
     log_format: str
     log_level: str
     worker_lease_seconds: float
+    worker_max_attempts: int
     clock_interval: float
     governed_branch: str | None
     port: int
@@ -214,6 +227,7 @@ class Settings:
             log_format=_choice(environ, "GOVBOT_LOG_FORMAT", LOG_FORMATS, "auto"),
             log_level=_choice(environ, "GOVBOT_LOG_LEVEL", LOG_LEVELS, "INFO"),
             worker_lease_seconds=_number(environ, "GOVBOT_WORKER_LEASE_SECONDS", 300.0, float),
+            worker_max_attempts=int(_number(environ, "GOVBOT_WORKER_MAX_ATTEMPTS", 8, int)),
             clock_interval=_number(environ, "GOVBOT_CLOCK_INTERVAL", 60.0, float),
             governed_branch=(
                 environ.get("GOVBOT_GOVERNED_BRANCH", "").strip().removeprefix("refs/heads/")

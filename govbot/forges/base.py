@@ -88,15 +88,37 @@ class PayloadError(ValueError):
     """A delivery govbot handles lacks a field it needs (or has it in the wrong type)."""
 
 
+DEFAULT_TIMEOUT = 4  # seconds without an answer before a forge request is abandoned
+
+
+def forge_timeout(environ: Mapping[str, str]) -> float:
+    """GOVBOT_FORGE_TIMEOUT: seconds a forge request may go unanswered (at least 1)."""
+    raw = environ.get("GOVBOT_FORGE_TIMEOUT", "").strip()
+    try:
+        return max(1.0, float(raw)) if raw else float(DEFAULT_TIMEOUT)
+    except ValueError:
+        raise ValueError(f"GOVBOT_FORGE_TIMEOUT must be a number of seconds, not {raw!r}") from None
+
+
 class ForgeError(Exception):
-    """A forge call failed. ``retry_after`` (seconds) is set when it is worth retrying."""
+    """A forge call failed. ``retry_after`` (seconds) is set when it is worth retrying.
+
+    ``rate_limited``: the forge refused because the installation or token used up
+    its rate limit; the wait applies to every request to that forge, not just this one.
+    """
 
     def __init__(
-        self, message: str, *, retry_after: float | None = None, permanent: bool = False
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        rate_limited: bool = False,
     ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
+        self.rate_limited = rate_limited
 
 
 class Forge(Protocol):

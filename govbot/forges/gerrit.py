@@ -35,7 +35,7 @@ from urllib.parse import quote, urlsplit
 
 from govbot.core.events import ReviewRef
 from govbot.core.layout import GOVERNED_DIRS, PRODUCTS_DIR, is_governed
-from govbot.forges.base import CheckReport, OpenedChange, ProposedChange, Published
+from govbot.forges.base import CheckReport, OpenedChange, ProposedChange, Published, forge_timeout
 from govbot.forges.gerrit_rest import GerritError, GerritRest, _q
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,11 @@ class GerritForge:
         self._heads: dict[str, str] = {}
         self._accounts: dict[str, str | None] = {}
 
+    @property
+    def rate_limit_key(self) -> str:
+        """Whose quota a 429 is about: govbot's account (the worker holds the forge off)."""
+        return self.rest.rate_limit_key
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **kwargs: Any) -> GerritForge | None:
         """From GOVBOT_GERRIT_URL/_USER/_HTTP_PASSWORD (+ _GITILES_URL, _LABEL); None without."""
@@ -86,6 +91,7 @@ class GerritForge:
         if "@" in urlsplit(url).netloc:
             raise ValueError("GOVBOT_GERRIT_URL must not carry credentials")
         gitiles = environ.get("GOVBOT_GERRIT_GITILES_URL", "").strip() or None
+        kwargs.setdefault("timeout", forge_timeout(environ))
         rest = GerritRest(url, user, password, gitiles_url=gitiles, **kwargs)
         return cls(
             rest,

@@ -20,6 +20,7 @@ lacks a field govbot cannot do without.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -376,3 +377,62 @@ def _bounded(key: str) -> str:
     if len(key) <= 300:
         return key
     return key.split(":", 1)[0] + ":" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+# Who acted, by event type (cmd-stream-events.txt): the account an event is about.
+_ACTORS = (
+    "author", "uploader", "submitter", "abandoner", "restorer", "remover", "adder",
+    "changer", "editor", "deleter", "reviewer", "patchSet.uploader",
+)  # fmt: skip
+# What else makes one event of a type differ from another by the same account in the
+# same second (json.txt, cmd-stream-events.txt): a comment's text and votes, the
+# hashtags edited, the ref moved; never what merely describes the change (subject, url).
+_CONTENT = {
+    "comment-added": ("comment", "approvals"),
+    "vote-deleted": ("approvals", "reviewer"),
+    "reviewer-added": ("reviewer",),
+    "reviewer-deleted": ("reviewer", "approvals"),
+    "hashtags-changed": ("added", "removed"),
+    "topic-changed": ("oldTopic", "change.topic"),
+    "ref-updated": ("refUpdate.project", "refUpdate.refName", "refUpdate.oldRev",
+                    "refUpdate.newRev"),
+    "change-merged": ("newRev",),
+    "wip-state-changed": ("change.wip",),
+    "private-state-changed": ("change.private",),
+}  # fmt: skip
+
+
+def _canonical(value: Any) -> str:
+    if isinstance(value, list) and all(isinstance(a, dict) for a in value):  # approvals
+        value = sorted(
+            (str(a.get("type")), str(a.get("value")), str(a.get("oldValue"))) for a in value
+        )
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def identity(payload: dict[str, Any]) -> str | None:
+    """The event's own identity, whatever bytes carry it: type, change, patch set,
+    ``eventCreatedOn``, the acting account, and what distinguishes two events of the
+    type by one account in one second (a comment's text and votes, the hashtags).
+
+    Gerrit sends no delivery id and a retried event is byte-identical, but a
+    body replayed with an irrelevant byte changed (a reordered key, a subject
+    edited since) is the same event and must have no second effect. None when
+    the payload does not say when it happened (nothing to key on).
+    """
+    kind = str(payload.get("type"))
+    r = _Reader(payload, kind)
+    created = payload.get("eventCreatedOn")
+    if created is None:
+        return None
+    parts = [
+        kind,
+        r.get("change.project"),
+        r.get("change.number") or r.get("change.id"),
+        r.get("patchSet.number"),
+        created,
+        r.account(*_ACTORS),
+        *(_canonical(r.get(field)) for field in _CONTENT.get(kind, ())),
+    ]
+    digest = hashlib.sha256("\0".join(map(str, parts)).encode("utf-8")).hexdigest()
+    return f"{kind[:64]}:{digest}"

@@ -56,11 +56,16 @@ class GerritRest:
         gitiles_url: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         attempts: int = 5,
-        backoff: float = 1.0,
+        backoff: float = 0.5,
         max_backoff: float = 30.0,
-        max_wait: float = 120.0,
-        timeout: float = 30.0,
+        max_wait: float = 1.0,
+        timeout: float = 4.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``max_wait``: the longest wait slept here; a longer one (a Retry-After, a 429,
+        a longer backoff) is raised as a GerritError with ``retry_after`` for the worker
+        to reschedule, so no worker sleeps through it. ``timeout``: seconds without an
+        answer before a request is abandoned (not retried here: it would hang as long)."""
         self.url, self.user = url.rstrip("/"), user
         self.gitiles_url = self._authenticated(gitiles_url) if gitiles_url else None
         self._password = password
@@ -68,6 +73,9 @@ class GerritRest:
         self._client = httpx.Client(timeout=timeout)
         self.sleep, self.attempts = sleep, attempts
         self.backoff, self.max_backoff, self.max_wait = backoff, max_backoff, max_wait
+        self._clock = clock
+        self._held_until = 0.0  # a 429's end on self._clock: no request before it
+        self.rate_limit_key = f"user:{user}"
 
     def __repr__(self) -> str:
         return f"GerritRest({self.url!r}, user={self.user!r})"
@@ -96,7 +104,15 @@ class GerritRest:
         attempts = attempts or self.attempts
         headers = {"Content-Type": "application/octet-stream"} if content is not None else None
         for attempt in range(1, attempts + 1):
+            held = self._held_until - self._clock()
+            if held > 0:
+                raise GerritError(
+                    f"gerrit {what}: not sent, rate-limited for {held:.0f}s more",
+                    retry_after=held,
+                    rate_limited=True,
+                )
             status: int | None = None
+            limited = False
             try:
                 resp = self._client.request(
                     method,
@@ -106,6 +122,12 @@ class GerritRest:
                     headers=headers,
                     auth=self._auth_for(url),
                 )
+            except httpx.TimeoutException as e:
+                metrics.forge_call("gerrit", ok=False)
+                raise GerritError(
+                    f"gerrit {what}: {type(e).__name__} (no answer within the timeout)",
+                    retry_after=max(self._backoff(attempt), 2 * self.max_wait),
+                ) from None
             except httpx.TransportError as e:
                 metrics.forge_call("gerrit", ok=False)
                 reason, wait = type(e).__name__, self._backoff(attempt)
@@ -121,11 +143,15 @@ class GerritRest:
                 reason = f"HTTP {status}"
                 asked = _retry_after(resp.headers.get("Retry-After"))
                 wait = self._backoff(attempt) if asked is None else asked
+                limited = status == 429  # the account's quota (Gerrit's quota plugin)
             if attempt == attempts or wait > self.max_wait:
+                if limited and wait > self.max_wait:
+                    self._held_until = max(self._held_until, self._clock() + wait)
                 raise GerritError(
                     f"gerrit {what}: {reason} after {attempt} attempt(s)",
                     status=status,
                     retry_after=wait,
+                    rate_limited=limited,
                 )
             log.warning("gerrit %s: %s, retry %d in %.1fs", what, reason, attempt, wait)
             self.sleep(wait)

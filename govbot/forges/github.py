@@ -24,8 +24,13 @@ from github.Repository import Repository
 
 from govbot.core.events import ReviewRef
 from govbot.core.layout import GOVERNED_DIRS, PRODUCTS_DIR, is_governed
-from govbot.forges.base import Annotation, CheckReport, ForgeError
-from govbot.forges.github_client import DEFAULT_API_URL, GitHubClient, GitHubError
+from govbot.forges.base import Annotation, CheckReport, ForgeError, forge_timeout
+from govbot.forges.github_client import (
+    DEFAULT_API_URL,
+    AmbiguousWrite,
+    GitHubClient,
+    GitHubError,
+)
 from govbot.forges.github_releases import GitHubReleases
 
 log = logging.getLogger(__name__)
@@ -70,6 +75,7 @@ class GitHubForge(GitHubReleases, GitHubClient):
             installation_id=_int_env("GOVBOT_GITHUB_INSTALLATION_ID", installation_id),
             # GitHub asks integrations to space their requests; only a local forge may opt out
             throttle=environ.get("GOVBOT_GITHUB_THROTTLE", "").strip().lower() not in ("0", "off"),
+            timeout=round(forge_timeout(environ)),
         )
 
     def __repr__(self) -> str:
@@ -252,7 +258,17 @@ class GitHubForge(GitHubReleases, GitHubClient):
         if run is None or run.output.annotations_count:
             # GitHub only appends annotations, so a run that has some cannot be corrected: replace it.
             create = partial(r.create_check_run, report.name, report.head_sha, **done)
-            run = self._call(what, partial(create, output=outputs[0]))
+            try:
+                run = self._call(what, partial(create, output=outputs[0]), idempotent=False)
+            except AmbiguousWrite:
+                # A timeout or 5xx after the POST: the run may exist. Look it up (head sha +
+                # name) before creating again; if it is there, complete it in place.
+                made = self._existing_run(r, report)
+                if made is None or (run is not None and made.id == run.id):
+                    raise  # not created: the worker's retry creates it (looking first again)
+                log.info("%s: created despite the failed answer; completing it", what)
+                run = made
+                self._call(what, partial(run.edit, output=outputs[0], **done))
         else:
             self._call(what, partial(run.edit, output=outputs[0], **done))
         for output in outputs[1:]:
@@ -287,7 +303,14 @@ class GitHubForge(GitHubReleases, GitHubClient):
 
         comment = self._call(f"comments of {review.key}", find)
         if comment is None:
-            comment = self._call(f"comment on {review.key}", lambda: issue.create_comment(text))
+            try:
+                comment = self._call(
+                    f"comment on {review.key}", lambda: issue.create_comment(text), idempotent=False
+                )
+            except AmbiguousWrite:  # posted or not? look before posting again
+                comment = self._call(f"comments of {review.key}", find)
+                if comment is None:
+                    raise
         elif comment.body != text:
             existing = comment
             self._call(f"comment {comment.id} on {review.key}", lambda: existing.edit(text))

@@ -1,17 +1,25 @@
 """How govbot talks to GitHub: one PyGithub connection, one retry policy, no leaked secrets.
 
-Every GitHub call goes through ``_call``, which owns retrying: 5xx and rate
-limits are retried with backoff (honouring Retry-After and X-RateLimit-Reset)
-through an injected ``sleep``, so tests never wait; anything still failing
-becomes a ``ForgeError`` the worker can reschedule (``retry_after``) or give
-up on (``permanent``). PyGithub's own retrying is switched off so there is
-exactly one policy. Secrets (the token, the App's private key, installation
+Every GitHub call goes through ``_call``, which owns retrying: a 5xx is
+retried here only while the wait is short (at most ``MAX_WAIT``, one second,
+through an injected ``sleep``, so tests never wait); a longer wait (a rate
+limit until X-RateLimit-Reset, a Retry-After, a longer backoff) becomes a
+``ForgeError`` the worker reschedules (``retry_after``), so no worker sleeps
+through it. A rate limit belongs to the token or installation: once one is
+answered, this client sends no request before it ends (and the worker holds
+every other worker off the forge through the database). A request that
+hangs is abandoned after ``timeout`` seconds and not retried here. A write
+that is not safe to repeat (``idempotent=False``: creating a check run or a
+comment) is never retried blindly: after an ambiguous failure (a timeout, a
+5xx) the caller looks the object up first. PyGithub's own retrying is
+switched off so there is exactly one policy. Secrets (the token, the App's private key, installation
 tokens) are kept out of reprs, exception messages and PyGithub's debug logs.
 """
 
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import logging
 import re
 import time
@@ -26,13 +34,13 @@ from github import Auth, Github, GithubException, RateLimitExceededException
 from github.Repository import Repository
 
 from govbot import metrics
-from govbot.forges.base import ForgeError
+from govbot.forges.base import DEFAULT_TIMEOUT, ForgeError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_API_URL = "https://api.github.com"
-MAX_WAIT = 60.0  # never sleep longer than this in one go; beyond it the worker reschedules
+MAX_WAIT = 1.0  # never sleep longer than this in one go; beyond it the worker reschedules
 SECONDARY_WAIT = (
     60.0  # GitHub: after a secondary limit without headers, "wait for at least one minute"
 )
@@ -51,10 +59,13 @@ class GitHubError(ForgeError):
         rate_limited: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(message, **kwargs)
-        self.status = status
         # A 403 can mean "no permission" or "slow down": only the first is about the token.
-        self.rate_limited = rate_limited
+        super().__init__(message, rate_limited=rate_limited, **kwargs)
+        self.status = status
+
+
+class AmbiguousWrite(GitHubError):
+    """A write whose effect is unknown (a timeout or a 5xx after it was sent): look first."""
 
 
 class GitHubClient:
@@ -72,8 +83,11 @@ class GitHubClient:
         sleep: Callable[[float], object] = time.sleep,
         *,
         throttle: bool = True,
+        timeout: int = DEFAULT_TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """``throttle=False`` drops PyGithub's pause between requests (for tests against a local fake)."""
+        """``throttle=False`` drops PyGithub's pause between requests (for tests against a local fake);
+        ``clock`` (monotonic seconds) times the rate limits this client has been answered."""
         self._secrets = tuple(s for s in (token, private_key) if s)
         _REDACT.secrets.update(self._secrets)
         self._base_url = base_url
@@ -81,6 +95,13 @@ class GitHubClient:
         self._retries = retries
         self._backoff = backoff
         self._sleep = sleep
+        self._clock = clock
+        self._held_until = 0.0  # on self._clock: a rate limit's end; no request before it
+        self.rate_limit_key = (
+            f"token:{hashlib.sha256(token.encode()).hexdigest()[:16]}"
+            if token
+            else f"app:{app_id}:installation:{installation_id}"
+        )
         # what the forge learns as it goes: blobs by sha, and whether check runs are allowed
         self._blobs: OrderedDict[str, bytes] = OrderedDict()
         self._default_branches: dict[str, str] = {}
@@ -94,6 +115,7 @@ class GitHubClient:
             lazy=True,  # objects are fetched when read, so every fetch happens inside _call
             seconds_between_requests=0.25 if throttle else None,
             seconds_between_writes=1.0 if throttle else None,
+            timeout=timeout,
         )
 
     # -- plumbing ------------------------------------------------------------
@@ -101,21 +123,32 @@ class GitHubClient:
     def _repo(self, full_name: str) -> Repository:
         return self._gh.get_repo(full_name)  # lazy: no request until something is read
 
-    def _call(self, what: str, fn: Callable[[], T]) -> T:
-        """``fn()``, retrying transient failures; any failure becomes a GitHubError.
+    def _call(self, what: str, fn: Callable[[], T], *, idempotent: bool = True) -> T:
+        """``fn()``, retrying short transient failures; any failure becomes a GitHubError.
 
-        Writes are retried too. A 5xx rarely hides a write that succeeded; if
-        one did, a retried comment or check run could appear twice (a tag
-        cannot: its ref answers 422 and is looked up again).
+        ``idempotent=False`` (a create): a timeout or 5xx raises AmbiguousWrite
+        at once, since the object may exist now; the caller looks it up before
+        creating again.
         """
         attempt = 0
         while True:
+            held = self._held_until - self._clock()
+            if held > 0:  # rate-limited: GitHub asks for no request before the reset
+                raise GitHubError(
+                    f"GitHub {what}: not sent, rate-limited for {held:.0f}s more",
+                    rate_limited=True,
+                    retry_after=held,
+                )
             try:
                 result = fn()
             except GithubException as e:
                 status: int | None = e.status
                 verdict = _classify(e, self._secondary_strikes)
                 message = f"GitHub {what}: HTTP {e.status} {_message(e)}".rstrip()
+            except requests.Timeout as e:
+                # hung: waiting for it again here would hold this worker as long again
+                status, verdict = None, _Verdict(retry=True, wait=MAX_WAIT * 2)
+                message = f"GitHub {what}: {type(e).__name__} (no answer within the timeout)"
             except requests.RequestException as e:
                 status, verdict = None, _Verdict(retry=True)
                 message = f"GitHub {what}: {type(e).__name__}"
@@ -132,13 +165,18 @@ class GitHubClient:
                     message, status=status, permanent=status is not None and status < 500
                 )
             limited = verdict.limit is not None
-            if verdict.wait is not None:
-                delay = verdict.wait
-            else:
-                delay = min(self._backoff * 2**attempt, MAX_WAIT)
+            delay = verdict.wait if verdict.wait is not None else self._backoff * 2**attempt
+            if limited and delay > MAX_WAIT:
+                self._held_until = max(self._held_until, self._clock() + delay)
+            if not idempotent and not limited:
+                raise AmbiguousWrite(
+                    f"{message} (the write may have taken effect)",
+                    status=status,
+                    retry_after=max(delay, 1.0),
+                )
             if attempt >= self._retries or delay > MAX_WAIT:
                 raise GitHubError(
-                    f"{message} (gave up)",
+                    f"{message} (gave up)" if attempt else message,
                     status=status,
                     rate_limited=limited,
                     retry_after=max(delay, 1.0),

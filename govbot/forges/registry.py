@@ -8,6 +8,7 @@ credentials for a forge, govbot runs in dry-run mode against a local clone.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -53,16 +54,32 @@ def normalise(source: str, event: str, payload: Any) -> list[Event] | None:
     raise PayloadError(f"unknown source {source!r}")
 
 
-def event_key(source: str, event: str, payload: Any) -> str | None:
-    """The forge object a delivery reports (see ``github_events.event_key``), or None."""
+def event_key(
+    source: str, event: str, payload: Any, body: bytes | bytearray | None = None
+) -> str | None:
+    """The identity of the event a delivery carries, beside its delivery id.
+
+    First the forge object it reports, when that has a lasting identity
+    (``github_events.event_key``, ``gerrit_events.event_key``): reconciliation's
+    synthesized delivery and the late real webhook of the same thing share it.
+    Otherwise, GitHub: the event type and the SHA-256 of the signed body (the
+    delivery id header is not covered by the HMAC, so a captured body replayed
+    under a new id is the same event); Gerrit: the event's own fields
+    (``gerrit_events.identity``), so a byte that does not change the event does
+    not make a new one. Synthesized deliveries pass no body: a pull request's
+    head has no lasting key (a head can come back), its handler is idempotent.
+    """
     if source == "github":
         from govbot.forges import github_events
 
-        return github_events.event_key(event, payload)
-    if source == "gerrit":
+        key = github_events.event_key(event, payload)
+        if key is None and body is not None:
+            key = f"{event}:{hashlib.sha256(body).hexdigest()}"
+        return key
+    if source == "gerrit" and isinstance(payload, dict):
         from govbot.forges import gerrit_events
 
-        return gerrit_events.event_key(payload)
+        return gerrit_events.event_key(payload) or gerrit_events.identity(payload)
     return None
 
 

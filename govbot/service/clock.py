@@ -38,7 +38,7 @@ from govbot.forges.recording import RecordingForge
 from govbot.forges.registry import FORGES
 from govbot.service import deadlines, reconcile, voting
 from govbot.service.context import Context, reports_of
-from govbot.store import clock, reviews, votes
+from govbot.store import clock, inbox, reviews, votes
 from govbot.store.effects import Effects, apply
 from govbot.store.models import utcnow
 from govbot.store.votes import Undecided
@@ -57,6 +57,9 @@ class Clock:
     now: Callable[[], datetime] = utcnow
     reconcile_interval: float | None = None  # seconds; None: the clock does not reconcile
     _reconciled_at: dict[str, datetime] = field(default_factory=dict)  # forge -> last sweep
+    # forges under a rate limit (inbox.hold_forge), read once a tick: no request to them,
+    # and nothing claimed that would need one; what is due is done on a later tick
+    held: frozenset[str] = frozenset()
 
     def claim(self, key: str, kind: str, subject: str, due_at: datetime) -> bool:
         """True for exactly one caller per key, across processes and machines."""
@@ -64,6 +67,7 @@ class Clock:
 
     def tick(self) -> list[str]:
         """Do what is due now; returns the keys acted on."""
+        self.held = frozenset(inbox.forge_holds(self.engine))
         done = [
             *self._decisions(),
             *self._resync(),
@@ -106,7 +110,7 @@ class Clock:
     def _decisions(self) -> Iterator[str]:
         now = self.now()
         for u in self._undecided():
-            if u.earliest_decision is None or u.earliest_decision > now:
+            if u.earliest_decision is None or u.earliest_decision > now or u.forge in self.held:
                 continue
             claim = f"decide:{u.review_key}:{u.earliest_decision.isoformat()}"
             if self.claim(claim, "decide", u.review_key, u.earliest_decision):
@@ -130,6 +134,8 @@ class Clock:
         with self.engine.connect() as conn:
             todo = dict.fromkeys([*reviews.wanting_tally(conn), *reviews.open_keys(conn)])
         for key, forge_name in todo:
+            if forge_name in self.held:
+                continue
             try:
                 if self._retally(key, forge_name, post=False) is not None:
                     yield f"tally:{key}"
@@ -150,7 +156,7 @@ class Clock:
         now = self.now()
         for u in self._undecided():
             due = u.earliest_decision
-            if due is None or due <= now:
+            if due is None or due <= now or u.forge in self.held:
                 continue
             left = due - now
             for d in sorted(days):

@@ -13,9 +13,11 @@ from govbot.store import inbox
 
 
 def record_stream_event(engine: Engine, event: dict[str, Any]) -> bool:
-    """Put one Gerrit stream event in the inbox; its id is the hash of its canonical JSON."""
+    """Put one Gerrit stream event in the inbox; its id is the hash of its canonical JSON,
+    and its event key the same as the webhook's for that event (either path stores it once)."""
     body = json.dumps(event, sort_keys=True, separators=(",", ":")).encode()
     delivery_id = hashlib.sha256(body).hexdigest()
-    kind, key = str(event.get("type", "")), registry.event_key("gerrit", "", event)
+    kind = str(event.get("type", ""))
+    key = registry.event_key("gerrit", kind, event, body)
     with engine.begin() as conn:
-        return inbox.record_many(conn, [("gerrit", delivery_id, kind, None, body, key)])[0]
+        return inbox.record(conn, "gerrit", delivery_id, kind, None, body, key)

@@ -54,7 +54,7 @@ from sqlalchemy import Engine
 from govbot import metrics
 from govbot.core.events import ReviewRef
 from govbot.forges import registry
-from govbot.forges.base import Forge
+from govbot.forges.base import Forge, ForgeError
 from govbot.store import inbox, reviews
 from govbot.store import reconcile as marks
 from govbot.store.models import utcnow
@@ -143,6 +143,31 @@ def reconcile(
             with engine.connect() as conn:
                 scopes = marks.known_scopes(conn, forge_name)
     started = now()
+    held = inbox.forge_holds(engine, started).get(forge_name)
+    if held is not None:  # a rate limit: no request to the forge before it ends
+        log.info("reconciliation of %s waits for its rate limit (until %s)", forge_name, held)
+        return []
+    try:
+        sweeps = _sweeps(engine, forge_name, forge, scopes, since, now, environ)
+    except ForgeError as e:
+        if e.rate_limited:  # every worker and the next sweep keep off it until it ends
+            until = now() + timedelta(seconds=max(e.retry_after or 0.0, 1.0))
+            key = str(getattr(forge, "rate_limit_key", "") or forge_name)
+            inbox.hold_forge(engine, forge_name, key, until)
+        raise
+    metrics.set_reconciliation_lag(forge_name, (now() - started).total_seconds())
+    return sweeps
+
+
+def _sweeps(
+    engine: Engine,
+    forge_name: str,
+    forge: Forge,
+    scopes: Sequence[str],
+    since: datetime | None,
+    now: Callable[[], datetime],
+    environ: Mapping[str, str],
+) -> list[Sweep]:
     sweeps: list[Sweep] = []
     if forge_name == "github":
         from govbot.forges import github_sweep
@@ -163,7 +188,6 @@ def reconcile(
             sweeps.append(_gerrit(engine, forge, project, since, now, environ))
     else:
         raise ValueError(f"unknown forge {forge_name!r}")
-    metrics.set_reconciliation_lag(forge_name, (now() - started).total_seconds())
     return sweeps
 
 

@@ -2,10 +2,19 @@
 
 Several workers may run at once (on PostgreSQL, on several machines): the
 inbox hands each delivery to one of them under a lease. Failures are sorted:
-a forge that is down or rate-limiting is retried with backoff (honouring its
-Retry-After); a payload govbot cannot read is parked at once with its error;
-anything else is retried, then parked. Parked deliveries stay visible to
-operators (``govbot deliveries``) and never block the others.
+a forge that is down is retried with exponential backoff and jitter
+(honouring its Retry-After); a payload govbot cannot read is parked at once
+with its error; anything else is retried, then parked. Parked deliveries stay
+visible to operators (``govbot deliveries``) and never block the others.
+
+No worker waits on a forge: a forge that asks for a wait longer than a second
+(a rate limit, a Retry-After) gets a ``ForgeError`` raised instead, and the
+delivery is rescheduled while the worker takes the next one. A rate limit
+belongs to the installation or token, not the delivery: it is recorded in the
+database (``inbox.hold_forge``) so that no worker claims that forge's
+deliveries, and so sends it no request, before the limit ends. A fault of one
+review's own objects (a 5xx on its check run, a request that hangs until its
+timeout) costs that review a backoff, never the others their turn.
 """
 
 from __future__ import annotations
@@ -58,7 +67,7 @@ class Worker:
 
     def run_once(self) -> str | None:
         """Process one delivery; returns its new status, or None when the inbox is empty."""
-        claimed = inbox.claim(self.engine, self.worker_id, self.lease)
+        claimed = inbox.claim(self.engine, self.worker_id, self.lease, self.max_attempts)
         if claimed is None:
             return None
         started = time.perf_counter()
@@ -81,6 +90,8 @@ class Worker:
             log.error("delivery %s parked: %s", claimed.id, e)
             return inbox.fail(self.engine, claimed, f"unreadable: {e}", max_attempts=0)
         except ForgeError as e:
+            if e.rate_limited and not e.permanent:
+                return self._rate_limited(claimed, e)
             attempts = 0 if e.permanent else self.max_attempts
             log.warning(
                 "delivery %s: forge error (%s): %s",
@@ -88,18 +99,34 @@ class Worker:
                 "permanent" if e.permanent else "retrying",
                 e,
             )
+            # exponential backoff with jitter, never sooner than the forge asked
+            wait = max(e.retry_after or 0.0, inbox.backoff(claimed.attempts).total_seconds())
             return inbox.fail(
-                self.engine,
-                claimed,
-                f"forge: {e}",
-                max_attempts=attempts,
-                retry_after=e.retry_after,
+                self.engine, claimed, f"forge: {e}", max_attempts=attempts, retry_after=wait
             )
         except Exception as e:
             log.exception("delivery %s failed", claimed.id)
             return inbox.fail(
                 self.engine, claimed, f"{type(e).__name__}: {e}", max_attempts=self.max_attempts
             )
+
+    def _rate_limited(self, claimed: inbox.Claimed, e: ForgeError) -> str:
+        """The forge's limit holds every worker off it until it ends; this delivery did
+        not fail (its attempt is given back) and waits for the end, holding no worker."""
+        wait = max(e.retry_after or 0.0, 1.0)
+        until = utcnow() + timedelta(seconds=wait)
+        forge, _ = self.forge_for(claimed.source)
+        key = str(getattr(forge, "rate_limit_key", "") or forge.name)
+        inbox.hold_forge(self.engine, claimed.source, key, until)
+        log.warning(
+            "delivery %s: %s is rate-limited for %.0fs; no request to it until %s: %s",
+            claimed.id,
+            claimed.source,
+            wait,
+            until.isoformat(timespec="seconds"),
+            e,
+        )
+        return inbox.fail(self.engine, claimed, f"forge: {e}", retry_after=wait, counted=False)
 
     def _process(self, claimed: inbox.Claimed) -> str:
         try:

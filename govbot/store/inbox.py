@@ -13,23 +13,34 @@
 * ``finish`` is fenced by the lease: a worker whose lease was taken over
   cannot mark the delivery done, so its transaction (with the results) rolls
   back instead of committing a second, stale outcome.
-* ``fail`` retries with exponential backoff, then parks the delivery with its
-  error for operators; a poison delivery never blocks the others.
+* ``fail`` retries with exponential backoff (with jitter), then parks the
+  delivery with its error for operators; a poison delivery never blocks the
+  others. An attempt is counted when a delivery is claimed, so a delivery
+  whose worker dies every time (a crash loop) is parked by the claim after
+  ``max_attempts``, not re-claimed forever.
+* A delivery is also unique on its event's identity (``event_key``, set by the
+  receiver): the same event under a new delivery id (a replayed body) is a
+  duplicate too.
+* ``hold_forge`` records a forge's rate limit for every worker (``forge_limits``):
+  until it ends, no delivery from that forge is claimed, so no worker sends it
+  a request, and none sleeps waiting.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, desc, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, case, desc, func, or_, select, update
 
 from govbot.store.models import utcnow
 from govbot.store.tables import aware, insert
 from govbot.store.tables import deliveries as T
+from govbot.store.tables import forge_limits as L
 
 DEFAULT_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
@@ -52,39 +63,37 @@ class Claimed:
     received_at: datetime | None = None  # govbot's time for the delivery: when it was stored
 
 
+# (source, delivery id, event, action, body), optionally + the event's identity (event_key)
+Item = tuple[str, str, str, str | None, bytes] | tuple[str, str, str, str | None, bytes, str | None]
+
+
 def record(
-    conn: Connection, source: str, delivery_id: str, event: str, action: str | None, body: bytes
+    conn: Connection,
+    source: str,
+    delivery_id: str,
+    event: str,
+    action: str | None,
+    body: bytes,
+    event_key: str | None = None,
 ) -> bool:
-    """Store a delivery; False when it was already stored (a redelivery)."""
-    return record_many(conn, [(source, delivery_id, event, action, body)])[0]
+    """Store a delivery; False when it was already stored (a redelivery or a replay)."""
+    return record_many(conn, [(source, delivery_id, event, action, body, event_key)])[0]
 
 
 @cache
 def _insert_statement(dialect_name: str) -> Any:
-    return (
-        insert(dialect_name, T)
-        # no conflict target: either unique key (delivery id, event key) makes a duplicate
-        .on_conflict_do_nothing()
-        .returning(T.c.source, T.c.delivery_id)
-    )
+    # No conflict target: a row that collides on either unique key (the delivery id,
+    # or the event's identity) is skipped, on PostgreSQL and SQLite alike.
+    return insert(dialect_name, T).on_conflict_do_nothing().returning(T.c.source, T.c.delivery_id)
 
 
-Item = tuple[str, str, str, str | None, bytes] | tuple[str, str, str, str | None, bytes, str | None]
-"""(source, delivery id, event, action, body[, event key])"""
-
-
-def record_many(
-    conn: Connection,
-    items: Sequence[Item],
-    now: datetime | None = None,
-) -> list[bool]:
+def record_many(conn: Connection, items: Sequence[Item], now: datetime | None = None) -> list[bool]:
     """Store a batch in one statement; for each item, whether it was new.
 
     The receiver's writer commits whatever arrived while the last commit ran:
     one multi-row INSERT costs about what one row costs. An item repeated
-    within the batch is new only the first time. An item whose event key
-    (its optional sixth element) is already stored for its source is a
-    duplicate too, whatever its delivery id.
+    within the batch (same delivery id, or same event key) is new only the
+    first time.
     """
     if not items:
         return []
@@ -110,25 +119,54 @@ def record_many(
 
 
 def _claimable(now: datetime) -> Any:
-    return or_(
-        and_(T.c.status == "queued", T.c.available_at <= now),
-        and_(T.c.status == "processing", T.c.locked_until < now),
+    return and_(
+        or_(
+            and_(T.c.status == "queued", T.c.available_at <= now),
+            and_(T.c.status == "processing", T.c.locked_until < now),
+        ),
+        # a forge under a rate limit gets no request: its deliveries wait, holding no worker
+        T.c.source.not_in(select(L.c.forge).where(L.c.until > now)),
     )
 
 
-def claim(engine: Engine, worker: str, lease: timedelta = DEFAULT_LEASE) -> Claimed | None:
-    now = utcnow()
+CRASH_LOOP = "parked at claim: its worker never finished it ({attempts} attempts)"
+
+
+def claim(
+    engine: Engine,
+    worker: str,
+    lease: timedelta = DEFAULT_LEASE,
+    max_attempts: int = MAX_ATTEMPTS,
+    now: datetime | None = None,
+) -> Claimed | None:
+    """The next delivery due, under a lease for ``worker``; None when none is due.
+
+    The attempt is counted here, before any work: a delivery that has already
+    been claimed ``max_attempts`` times and never finished (its worker dies
+    on it, every time) is parked by this claim instead of handed out again.
+    """
+    now = now or utcnow()
     candidate = select(T.c.id).where(_claimable(now)).order_by(T.c.id).limit(1)
     if engine.dialect.name == "postgresql":
         candidate = candidate.with_for_update(skip_locked=True)
+    spent = T.c.attempts >= max_attempts
     stmt = (
         update(T)
         .where(T.c.id == candidate.scalar_subquery())
         .values(
-            status="processing",
+            status=case((spent, "parked"), else_="processing"),
             locked_by=worker,
-            locked_until=now + lease,
-            attempts=T.c.attempts + 1,
+            locked_until=case((spent, None), else_=now + lease),
+            attempts=case((spent, T.c.attempts), else_=T.c.attempts + 1),
+            last_error=case(
+                (
+                    spent,
+                    func.coalesce(T.c.last_error, "")
+                    + "; "
+                    + CRASH_LOOP.format(attempts=max_attempts),
+                ),
+                else_=T.c.last_error,
+            ),
         )
         .returning(
             T.c.id,
@@ -139,12 +177,17 @@ def claim(engine: Engine, worker: str, lease: timedelta = DEFAULT_LEASE) -> Clai
             T.c.body,
             T.c.attempts,
             T.c.received_at,
+            T.c.status,
         )
     )
-    with engine.begin() as conn:
-        row = conn.execute(stmt).first()
-    if row is None:
-        return None
+    while True:
+        with engine.begin() as conn:
+            row = conn.execute(stmt).first()
+        if row is None:
+            return None
+        if row.status == "processing":
+            break
+        # parked: a crash loop ends here, and the next delivery is claimed instead
     return Claimed(
         row.id,
         row.source,
@@ -171,8 +214,16 @@ def finish(
         raise LeaseLost(f"delivery {claimed.id}: lease lost by {claimed.worker}")
 
 
-def backoff(attempts: int, base: float = 2.0, cap: float = 3600.0) -> timedelta:
-    return timedelta(seconds=min(cap, base ** max(0, attempts)))
+def backoff(
+    attempts: int,
+    base: float = 2.0,
+    cap: float = 3600.0,
+    rand: Callable[[], float] = random.random,
+) -> timedelta:
+    """Exponential backoff with jitter: between half and all of ``base ** attempts``
+    (at most ``cap``), so deliveries that failed together do not come back together."""
+    ceiling = min(cap, base ** max(0, attempts))
+    return timedelta(seconds=ceiling * (0.5 + rand() / 2))
 
 
 def fail(
@@ -181,22 +232,53 @@ def fail(
     error: str,
     max_attempts: int = MAX_ATTEMPTS,
     retry_after: float | None = None,
+    counted: bool = True,
+    now: datetime | None = None,
 ) -> str:
-    """Schedule a retry, or park the delivery; returns the new status."""
-    parked = claimed.attempts >= max_attempts
+    """Schedule a retry, or park the delivery; returns the new status.
+
+    ``counted=False`` (a rate limit: the forge asked to wait, the delivery did
+    not fail) gives back the attempt its claim counted and never parks.
+    """
+    parked = counted and claimed.attempts >= max_attempts
     wait = timedelta(seconds=retry_after) if retry_after is not None else backoff(claimed.attempts)
+    values: dict[str, Any] = {
+        "status": "parked" if parked else "queued",
+        "available_at": (now or utcnow()) + wait,
+        "locked_until": None,
+        "last_error": error[:4000],
+    }
+    if not counted:
+        values["attempts"] = T.c.attempts - 1
     with engine.begin() as conn:
         conn.execute(
-            update(T)
-            .where(T.c.id == claimed.id, T.c.locked_by == claimed.worker)
-            .values(
-                status="parked" if parked else "queued",
-                available_at=utcnow() + wait,
-                locked_until=None,
-                last_error=error[:4000],
-            )
+            update(T).where(T.c.id == claimed.id, T.c.locked_by == claimed.worker).values(**values)
         )
     return "parked" if parked else "queued"
+
+
+def hold_forge(engine: Engine, forge: str, key: str, until: datetime) -> None:
+    """Record that ``forge`` (for the installation or token ``key``) takes no request
+    before ``until``; a later limit extends it, an earlier one never shortens it."""
+    with engine.begin() as conn:
+        stmt = insert(conn.dialect.name, L).values(forge=forge, key=key[:200], until=until)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["forge", "key"],
+                set_={"until": case((L.c.until < stmt.excluded.until, stmt.excluded.until),
+                                    else_=L.c.until)},
+            )
+        )  # fmt: skip
+
+
+def forge_holds(engine: Engine, now: datetime | None = None) -> dict[str, datetime]:
+    """The forges under a rate limit now, and until when."""
+    now = now or utcnow()
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(L.c.forge, func.max(L.c.until)).where(L.c.until > now).group_by(L.c.forge)
+        ).all()
+    return {forge: aware(until) for forge, until in rows}
 
 
 def requeue(engine: Engine, delivery_ids: Sequence[int]) -> int:
@@ -205,6 +287,17 @@ def requeue(engine: Engine, delivery_ids: Sequence[int]) -> int:
         result = conn.execute(
             update(T)
             .where(T.c.id.in_(list(delivery_ids)), T.c.status == "parked")
+            .values(status="queued", available_at=utcnow(), attempts=0)
+        )
+    return int(result.rowcount)
+
+
+def requeue_parked(engine: Engine) -> int:
+    """An operator's retry of every parked delivery (``govbot requeue --parked``)."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(T)
+            .where(T.c.status == "parked")
             .values(status="queued", available_at=utcnow(), attempts=0)
         )
     return int(result.rowcount)

@@ -47,6 +47,19 @@ class Delivery(SQLModel, table=True):
     event_key: str | None = Field(default=None, max_length=300)
 
 
+class ForgeLimit(SQLModel, table=True):
+    """A forge's rate limit, shared by every worker: no request to ``forge`` (for the
+    installation or token ``key``) before ``until``."""
+
+    __tablename__ = "forge_limits"
+    __table_args__ = (UniqueConstraint("forge", "key", name="uq_forge_limits_forge_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    forge: str = Field(max_length=16)
+    key: str = Field(max_length=200)
+    until: datetime
+
+
 class Review(SQLModel, table=True):
     """A pull request or Gerrit change, as govbot last saw it."""
 

@@ -25,6 +25,7 @@ D = TypeVar("D", bound="DataclassInstance")
 
 _TABLES = SQLModel.metadata.tables
 deliveries: Table = _TABLES["deliveries"]
+forge_limits: Table = _TABLES["forge_limits"]
 reviews: Table = _TABLES["reviews"]
 check_results: Table = _TABLES["check_results"]
 reports: Table = _TABLES["reports"]

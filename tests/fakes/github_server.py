@@ -54,6 +54,33 @@ class Recorded:
 
 
 @dataclass
+class Fault:
+    """A forge object that keeps misbehaving: requests of ``method`` whose path contains
+    ``part`` (and, for a check run's creation, whose ``head_sha`` is this one) are
+    answered ``status`` before any effect, or, with ``after``, once the effect is done
+    (the answer is lost, the object exists); ``hang`` seconds pass before the answer
+    (a client with a shorter timeout gives up first). ``times`` None: for ever."""
+
+    method: str
+    part: str
+    status: int = 502
+    after: bool = False
+    hang: float = 0.0
+    head_sha: str | None = None
+    times: int | None = None
+    seen: int = 0
+
+    def matches(self, method: str, path: str, body: Any) -> bool:
+        if method != self.method or self.part not in path:
+            return False
+        if self.head_sha is not None and not (
+            isinstance(body, dict) and body.get("head_sha") == self.head_sha
+        ):
+            return False
+        return self.times is None or self.seen < self.times
+
+
+@dataclass
 class _Failure:
     status: int
     headers: dict[str, str]
@@ -377,6 +404,7 @@ class FakeGitHub:
         self.hook_payloads: dict[str, tuple[str, bytes]] = {}  # guid -> (event, body)
         self.deliver: Callable[[str, str, bytes], int] | None = None
         self.etags = True  # answer conditional requests as GitHub does (ETag, 304)
+        self.faults: list[Fault] = []
         self._lock = threading.RLock()
         self.app = _build_app(self)
 
@@ -562,16 +590,34 @@ def _build_app(gh: FakeGitHub) -> FastAPI:
             )
             if failure:
                 gh._failures.remove(failure)
+            fault = next(
+                (
+                    f
+                    for f in gh.faults
+                    if f.matches(request.method, request.url.path, recorded.json)
+                ),
+                None,
+            )
+            if fault:
+                fault.seen += 1
         if failure:
             recorded.status = failure.status
             headers = {"date": gh.date(), **failure.headers}
             return JSONResponse({"message": failure.message}, failure.status, headers=headers)
+        if fault and not fault.after:
+            await asyncio.sleep(fault.hang)
+            recorded.status = fault.status
+            return JSONResponse({"message": "Server Error"}, fault.status, {"date": gh.date()})
         token = (auth or "").split(" ")[-1]
         public = request.url.path.startswith("/app/") or "/releases/download/" in request.url.path
         if gh.tokens and token not in gh.tokens and not public:
             recorded.status = 401
             return JSONResponse({"message": "Bad credentials"}, 401)
         response = await call_next(request)
+        if fault and fault.after:  # done, but the answer is lost: a 5xx, or a hang
+            await asyncio.sleep(fault.hang)
+            recorded.status = fault.status
+            return JSONResponse({"message": "Server Error"}, fault.status, {"date": gh.date()})
         if request.method == "GET" and response.status_code == 200 and gh.etags and not raw:
             response = await _conditional(request, response)
         recorded.status = response.status_code
