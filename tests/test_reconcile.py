@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,7 +26,6 @@ from govbot.store.models import BallotRow, CheckResultRow, Delivery
 from tests.fakes.gerrit_server import FakeGerrit, running
 from tests.fakes.github_server import FakeGitHub, FakeRepo, github_server
 from tests.test_vote_scenario import GERRIT_IDS, GITHUB_IDS, SECRET, T0, Bot, build_revisions
-from webhooks.signatures import sign_github
 
 REPO = "governance/guidelines"
 VOTERS = {"member-carol": "APPROVED", "member-dave": "APPROVED", "outsider": "CHANGES_REQUESTED"}
@@ -56,13 +54,7 @@ def seeded_github(gh: FakeGitHub, revisions: dict[str, Any]) -> FakeRepo:
 
 def post_github(bot: Bot, event: str, payload: dict[str, Any]) -> dict[str, Any]:
     """A real (late) webhook: GitHub's own delivery id, signed; the answer's JSON."""
-    body = json.dumps(payload).encode()
-    headers = {
-        "X-GitHub-Event": event,
-        "X-GitHub-Delivery": str(uuid.uuid4()),
-        "X-Hub-Signature-256": sign_github(SECRET.encode(), body),
-    }
-    answer = bot.client.post("/webhooks/github", content=body, headers=headers)
+    answer = bot.deliver_github(event, payload)
     assert answer.status_code in (200, 202), answer.text
     result: dict[str, Any] = answer.json()
     return result

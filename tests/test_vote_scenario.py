@@ -100,15 +100,19 @@ class Bot:
             engine, lambda _: (chosen, dry_run), bundled.schema_set(), now=lambda: self.now
         )
 
-    def github(self, event: str, payload: dict[str, Any], expect: int = 202) -> None:
-        """Deliver (under a new delivery id) and work; ``expect`` 200: a duplicate event."""
+    def deliver_github(self, event: str, payload: dict[str, Any]) -> Any:
+        """POST it signed, under a new delivery id, as GitHub does; the HTTP answer."""
         body = json.dumps(payload).encode()
         headers = {
             "X-GitHub-Event": event,
             "X-GitHub-Delivery": str(uuid.uuid4()),
             "X-Hub-Signature-256": sign_github(SECRET.encode(), body),
         }
-        answer = self.client.post("/webhooks/github", content=body, headers=headers)
+        return self.client.post("/webhooks/github", content=body, headers=headers)
+
+    def github(self, event: str, payload: dict[str, Any], expect: int = 202) -> None:
+        """Deliver and work; ``expect`` 200: a duplicate event."""
+        answer = self.deliver_github(event, payload)
         assert answer.status_code == expect, answer.text
         self.worker.run(once=True)
 
