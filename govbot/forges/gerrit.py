@@ -73,7 +73,6 @@ class GerritForge:
         self.rest, self.label, self.notify = rest, label, notify
         self.result_label = result_label
         self._heads: dict[str, str] = {}
-        self._accounts: dict[str, str | None] = {}
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ, **kwargs: Any) -> GerritForge | None:
@@ -86,11 +85,16 @@ class GerritForge:
         if "@" in urlsplit(url).netloc:
             raise ValueError("GOVBOT_GERRIT_URL must not carry credentials")
         gitiles = environ.get("GOVBOT_GERRIT_GITILES_URL", "").strip() or None
+        result_label = environ.get("GOVBOT_GERRIT_RESULT_LABEL", "").strip() or None
+        vote_label = environ.get("GOVBOT_GERRIT_VOTE_LABEL", "").strip() or "Code-Review"
+        if result_label is not None and result_label == vote_label:
+            # govbot's own result would sit among the ballots' label (and look like a vote)
+            raise ValueError(f"the votes and the vote result both use the label {vote_label!r}")
         rest = GerritRest(url, user, password, gitiles_url=gitiles, **kwargs)
         return cls(
             rest,
             label=environ.get("GOVBOT_GERRIT_LABEL", "").strip() or "Verified",
-            result_label=environ.get("GOVBOT_GERRIT_RESULT_LABEL", "").strip() or None,
+            result_label=result_label,
         )
 
     def read_files(self, repo: str, rev: str) -> dict[str, bytes]:
@@ -140,15 +144,17 @@ class GerritForge:
         """Stream events name accounts by username only; Gerrit's REST API gives the id.
 
         An email is not a reliable handle (several accounts may share one), so
-        only a username resolves; the answer is cached for the process.
+        only a username resolves, and only to the account whose username it is
+        (``GerritRest.account_by_username``: a username that reads as another
+        account's id, email or full name does not borrow that account). It is
+        asked afresh for every act, never cached: a username moved to another
+        account must not keep counting as the first one.
         """
         if "@" in login:
             return None
-        if login not in self._accounts:
-            info = self.rest.account(login)
-            found = info.get("_account_id") if isinstance(info, dict) else None
-            self._accounts[login] = str(found) if isinstance(found, int) else None
-        return self._accounts[login]
+        info = self.rest.account_by_username(login)
+        found = info.get("_account_id") if isinstance(info, dict) else None
+        return str(found) if isinstance(found, int) and not isinstance(found, bool) else None
 
     def changed_files(self, review: ReviewRef) -> list[str]:
         return self.rest.revision_files(change_id(review), "current")

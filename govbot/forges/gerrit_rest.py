@@ -196,6 +196,34 @@ class GerritRest:
         resp = self.call("GET", self._api(f"/accounts/{_q(username)}"), missing_ok=True)
         return None if resp is None else parse_json(resp.text)
 
+    def account_by_username(self, username: str) -> dict[str, Any] | None:
+        """The AccountInfo of the account whose username is exactly ``username``, else None.
+
+        rest-api-accounts.txt, {account-id}: the identifier of "Get Account" can be
+        "a bare account ID", an email, "a full name" or "a user name", and "callers
+        should not rely on the particular priorities of any of the identifiers in the
+        account resolution algorithm [...] If callers require specific searching
+        semantics, they should use the Query Account endpoint". So a name that is
+        another account's id ("1000001"), email or full name must not resolve to that
+        account: the answer counts only when its ``username`` is the one asked for
+        (asked again through ``Query Account``, ``q=username:...&o=DETAILS``, when
+        Get Account leaves the username out).
+        """
+        info = self.account(username)
+        if not isinstance(info, dict):
+            return None
+        shown = info.get("username")
+        if shown is None:
+            params = urlencode([("q", _term("username", username)), ("o", "DETAILS")])
+            found = self._json("GET", f"/accounts/?{params}")
+            same = (
+                [a for a in found if isinstance(a, dict) and a.get("username") == username]
+                if isinstance(found, list)
+                else []
+            )
+            return same[0] if len(same) == 1 else None
+        return info if shown == username else None
+
     def get_file(self, project: str, commit: str, path: str) -> bytes:
         content = self.file_at(project, commit, path, missing_ok=False)
         assert content is not None
