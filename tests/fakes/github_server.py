@@ -329,6 +329,7 @@ class FakeGitHub:
         self.clock_skew = 0.0  # seconds the server's clock (Date, rate-limit resets) is off
         self._failures: list[_Failure] = []
         self.delays: dict[tuple[str, str], float] = {}  # (method, path part) -> seconds to stall
+        self.users: dict[str, int] = {}  # login -> user id, for GET /users/{username}
         self._lock = threading.RLock()
         self.app = _build_app(self)
 
@@ -507,6 +508,18 @@ def _build_app(gh: FakeGitHub) -> FastAPI:
         if gh.tokens:
             gh.tokens.add(token)
         return {"token": token, "expires_at": "2999-01-01T00:00:00Z", "permissions": {}}
+
+    @app.get("/users/{username}")
+    async def get_user(username: str) -> dict[str, Any]:
+        # REST "Get a user": the public user, whose ``id`` stays when the login is renamed;
+        # logins are case-insensitive (the answer spells it as the account does)
+        login = next((u for u in gh.users if u.casefold() == username.casefold()), None)
+        if login is None:
+            raise HTTPException(404, "Not Found")
+        kind = "Bot" if login.endswith("[bot]") else "User"
+        return {"login": login, "id": gh.users[login], "node_id": f"U_{gh.users[login]}",
+                "type": kind, "site_admin": False, "url": gh.api(f"/users/{login}"),
+                "html_url": f"https://github.com/{login}"}  # fmt: skip
 
     @app.get(R)
     async def get_repo(owner: str, name: str) -> dict[str, Any]:
