@@ -18,6 +18,8 @@ belongs to; the properties shown here are issue 11's:
   their names and the bot's account come from configuration, a label reset
   to 0 is a withdrawal; end to end, a rule-breaking change keeps
   ``Verified -1`` through a vote that passes.
+* (3) on Gerrit: a vote removed by someone else stays (``remover`` is not the
+  ``reviewer``), and a command in code, a quote or an HTML comment is none.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import Any
 
 import pytest
 
+from govbot.core.mentions import ZWSP
 from govbot.core.yamlio import dump, parse_bytes
 from govbot.forges.gerrit import GerritForge
 from govbot.repo.snapshots import read_directory, read_git
@@ -538,3 +541,70 @@ def test_a_rule_breaking_change_keeps_verified_minus_one_through_a_passed_vote(
         else:
             assert set(labels) == {"Verified"}
         assert "Vote: passed" in fake.reviews[-1].body["message"]
+
+
+# -- (3) on Gerrit: a ballot is the act of its actor, in visible text -------------------------
+
+
+def test_a_vote_removed_by_someone_else_stays(
+    engine: Any, revs: dict[str, Any], gerrit: FakeGerrit
+) -> None:
+    """cmd-stream-events.txt "vote-deleted": ``reviewer`` (whose vote) and ``remover`` (who
+    removed it). A project owner removing the chair's -1 does not lift the veto; the act is
+    refused, audited and reported on the change."""
+    bot = Bot(engine, revs["repo"], forge=gerrit.forge())
+    pushed(bot, gerrit, revs["head1"], 1, revs["base"])
+    bot.now = T0 + timedelta(minutes=5)
+    voted(bot, account("chair-alice"), -1, 0, revs["head1"], 1)
+    bot.now = T0 + timedelta(minutes=6)
+    bot.gerrit(
+        {
+            "type": "vote-deleted",
+            "change": change(),
+            "patchSet": {"number": 1, "revision": revs["head1"]},
+            "reviewer": account("chair-alice"),
+            "remover": account("project-owner"),
+            "approvals": [{"type": "Code-Review", "value": "0", "oldValue": "-1"}],
+            "eventCreatedOn": int(bot.now.timestamp()),
+        }
+    )
+    assert bot.state(KEY) == "blocked"
+    messages = [str(r.body["message"]).replace(ZWSP, "") for r in gerrit.reviews]
+    integrity = [m for m in messages if "only the voter" in m]
+    assert len(integrity) == 1
+    assert "@project-owner withdrew a vote or command of @chair-alice" in integrity[0]
+    assert integrity[0].endswith("cc @chair-alice @chair-bob")  # the chairs, by the pinned roster
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "```\n/vote -1\n```",  # a code block: shown as code, not as a command
+        "    /vote -1",  # indented code
+        "> /vote -1",  # a quote of someone else's words
+        "<!-- /vote -1 -->",  # shown literally by Gerrit: no command (the line is no /command)
+    ],
+)
+def test_a_command_that_is_not_visible_plain_text_counts_nothing(
+    engine: Any, revs: dict[str, Any], gerrit: FakeGerrit, text: str
+) -> None:
+    """A chair's review message whose ``/vote -1`` sits in code, a quote or an HTML comment
+    (Gerrit renders messages as Markdown after escaping ``<``: gerrit_events.strip_header)."""
+    bot = Bot(engine, revs["repo"], forge=gerrit.forge())
+    pushed(bot, gerrit, revs["head1"], 1, revs["base"])
+    bot.now = T0 + timedelta(minutes=5)
+    message = f"Patch Set 1:\n\n{text}"
+    bot.gerrit(
+        {
+            "type": "comment-added",
+            "change": change(),
+            "patchSet": {"number": 1, "revision": revs["head1"]},
+            "author": account("chair-alice"),
+            "comment": message,
+            "eventCreatedOn": int(bot.now.timestamp()),
+        }
+    )
+    assert bot.state(KEY) == "pending"
+    assert "| Alice Example (@chair-alice) | chair, board | — | no | not voted yet |" in (
+        bot.vote_report(KEY)
+    )
