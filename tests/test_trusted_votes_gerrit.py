@@ -80,9 +80,12 @@ def build(root: Path, *, keeps: bool | None = None) -> dict[str, Any]:
         (repo / rel).write_bytes(raw)
     if keeps is not None:
         voting = repo / "policies/voting.yaml"
-        voting.write_text(
-            voting.read_text() + f"trivial_rebase_keeps_votes: {str(keeps).lower()}\n"
-        )
+        kept = [
+            line
+            for line in voting.read_text().splitlines(keepends=True)
+            if not line.startswith("trivial_rebase_keeps_votes:")
+        ]
+        voting.write_text("".join(kept) + f"trivial_rebase_keeps_votes: {str(keeps).lower()}\n")
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "base")
