@@ -577,6 +577,10 @@ def test_a_vote_removed_by_someone_else_stays(
     assert len(integrity) == 1
     assert "@project-owner withdrew a vote or command of @chair-alice" in integrity[0]
     assert integrity[0].endswith("cc @chair-alice @chair-bob")  # the chairs, by the pinned roster
+    # Gerrit mails a message to owner, reviewers and watchers, and text mentions alert nobody:
+    # the chairs are its recipients (ReviewInput notify_details, TO)
+    told = next(r.body for r in gerrit.reviews if "only the voter" in str(r.body["message"]))
+    assert told["notify_details"] == {"TO": {"accounts": ["chair-alice", "chair-bob"]}}
 
 
 @pytest.mark.parametrize(
