@@ -28,7 +28,7 @@ import copy
 import shutil
 import subprocess
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +110,9 @@ def build(root: Path, *, keeps: bool | None = None) -> dict[str, Any]:
     ].removesuffix(" (reworded)")
     comp["required"].append("no-such-capability")
     broken = dumped(g)
+    gt = copy.deepcopy(parse_bytes("next", raw).data)
+    gt["capabilities"][CAPABILITY]["description"] += " (typo fixed)"
+    typo = dumped(gt)  # wording only: the editorial class
     nxt = "guidelines/next.yaml"
     # main changes next.yaml too, far from the change's lines: another capability's wording
     g3 = copy.deepcopy(parse_bytes("next", raw).data)
@@ -130,6 +133,7 @@ def build(root: Path, *, keeps: bool | None = None) -> dict[str, Any]:
         "rebased2": _commit(repo, base2, {nxt: reworded}, "Reworded"),
         "nocode": _commit(repo, base, {nxt: made}, f"Make {CAPABILITY} required (retitled)"),
         "broken": _commit(repo, base, {nxt: broken}, "Broken"),
+        "typo": _commit(repo, base, {nxt: typo}, "Fix a typo"),
     }
     git(repo, "checkout", "-q", "main")
     return {"repo": repo, **shas}
@@ -161,8 +165,8 @@ def account(user: str, **override: Any) -> dict[str, Any]:
     return {"name": user, "email": f"{user}@example.org", "username": user, **override}
 
 
-def change(number: int = 42) -> dict[str, Any]:
-    return {"project": PROJECT, "branch": "main", "id": "I" + "a" * 40, "number": number,
+def change(number: int = 42, branch: str = "main") -> dict[str, Any]:
+    return {"project": PROJECT, "branch": branch, "id": "I" + "a" * 40, "number": number,
             "subject": f"Make {CAPABILITY} required", "owner": account("contributor"),
             "url": f"https://review.example.org/{number}", "status": "NEW"}  # fmt: skip
 
@@ -176,17 +180,24 @@ def patchset(sha: str, number: int, parent: str, kind: str = "REWORK") -> dict[s
 
 
 def pushed(
-    bot: Bot, fake: FakeGerrit, sha: str, number: int, parent: str, kind: str = "REWORK"
+    bot: Bot,
+    fake: FakeGerrit,
+    sha: str,
+    number: int,
+    parent: str,
+    kind: str = "REWORK",
+    branch: str = "main",
+    created: datetime | None = None,
 ) -> None:
     """The patch set on the fake Gerrit, then its ``patchset-created`` delivered."""
-    fake.add_change(PROJECT, 42, sha, {"guidelines/next.yaml": {}}, branch="main", kind=kind)
+    fake.add_change(PROJECT, 42, sha, {"guidelines/next.yaml": {}}, branch=branch, kind=kind)
     bot.gerrit(
         {
             "type": "patchset-created",
-            "change": change(),
+            "change": change(branch=branch),
             "patchSet": patchset(sha, number, parent, kind),
             "uploader": account("contributor"),
-            "eventCreatedOn": int(bot.now.timestamp()),
+            "eventCreatedOn": int((created or bot.now).timestamp()),
         }
     )
 
@@ -200,6 +211,7 @@ def voted(
     number: int,
     label: str = "Code-Review",
     comment: str | None = None,
+    branch: str = "main",
 ) -> None:
     """cmd-stream-events.txt "comment-added": ``author``, ``approvals`` (json.txt: ``oldValue``
     "only present if the value changed as a result of this event") and ``comment``."""
@@ -207,7 +219,7 @@ def voted(
     bot.gerrit(
         {
             "type": "comment-added",
-            "change": change(),
+            "change": change(branch=branch),
             "patchSet": {"number": number, "revision": sha, "uploader": account("contributor")},
             "author": author,
             "approvals": approvals,
@@ -217,10 +229,13 @@ def voted(
     )
 
 
-def everyone_votes(bot: Bot, sha: str, number: int, minutes: int = 10) -> None:
+def everyone_votes(
+    bot: Bot, sha: str, number: int, minutes: int = 10, branch: str = "main", old: int = 0
+) -> None:
+    start = bot.now if bot.now > T0 + timedelta(minutes=minutes) else T0
     for i, user in enumerate(MEMBERS):
-        bot.now = T0 + timedelta(minutes=minutes + i)
-        voted(bot, account(user), 1, 0, sha, number)
+        bot.now = start + timedelta(minutes=minutes + i)
+        voted(bot, account(user), 1, old, sha, number, branch=branch)
 
 
 def row(report: str, who: str) -> str:
@@ -615,3 +630,60 @@ def test_a_command_that_is_not_visible_plain_text_counts_nothing(
     assert "| Alice Example (@chair-alice) | chair, board | — | no | not voted yet |" in (
         bot.vote_report(KEY)
     )
+
+
+# -- (1), (6), (7) on Gerrit -------------------------------------------------------------------
+
+
+def test_a_change_on_another_branch_is_not_governed(
+    engine: Any, revs: dict[str, Any], gerrit: FakeGerrit
+) -> None:
+    """The committee governs the project's HEAD branch (``main``): a change for ``feature``
+    is reported as not governed, and the whole committee's +1 passes nothing there."""
+    gerrit.branches[PROJECT, "feature"] = revs["base"]
+    bot = Bot(engine, revs["repo"], forge=gerrit.forge())
+    pushed(bot, gerrit, revs["head1"], 1, revs["base"], branch="feature")
+    everyone_votes(bot, revs["head1"], 1, branch="feature")
+    bot.now = T0 + timedelta(days=8)
+    bot.clock.tick()
+    assert bot.state(KEY) == "not-governed"
+    assert "Not governed: this change targets `feature`" in bot.vote_report(KEY)
+
+
+def test_a_back_dated_patch_set_does_not_shorten_the_review_period(
+    engine: Any, revs: dict[str, Any], gerrit: FakeGerrit
+) -> None:
+    """``eventCreatedOn`` 30 days back (a sender controls it): the seven days run from
+    govbot's receipt of the patch set, so the vote is still pending a minute before."""
+    bot = Bot(engine, revs["repo"], forge=gerrit.forge())
+    pushed(bot, gerrit, revs["head1"], 1, revs["base"], created=T0 - timedelta(days=30))
+    everyone_votes(bot, revs["head1"], 1)
+    bot.now = T0 + timedelta(days=7) - timedelta(minutes=1)
+    bot.clock.tick()
+    assert bot.state(KEY) == "pending"
+    bot.now = T0 + timedelta(days=7, minutes=1)
+    bot.clock.tick()
+    assert bot.state(KEY) == "passed"
+
+
+def test_a_typo_fix_turned_substantive_restarts_the_review_period(
+    engine: Any, revs: dict[str, Any], gerrit: FakeGerrit
+) -> None:
+    """Patch set 1 fixes a typo (editorial: three days, two votes); eight days later patch
+    set 2 makes a capability required. The class is judged again, the votes of patch set 1
+    are stale, and the seven days of the new class run from patch set 2's receipt."""
+    bot = Bot(engine, revs["repo"], forge=gerrit.forge())
+    pushed(bot, gerrit, revs["typo"], 1, revs["base"])
+    assert "Vote class **editorial**" in bot.vote_report(KEY)
+    everyone_votes(bot, revs["typo"], 1)
+    bot.now = T0 + timedelta(days=8)
+    pushed(bot, gerrit, revs["head1"], 2, revs["base"])
+    assert "Vote class **new-required-capability**" in bot.vote_report(KEY)
+    assert stale_rows(bot, revs["typo"]) == 4
+    everyone_votes(bot, revs["head1"], 2, minutes=5)
+    bot.now = T0 + timedelta(days=8, minutes=13)
+    bot.clock.tick()
+    assert bot.state(KEY) == "pending"
+    bot.now = T0 + timedelta(days=15, minutes=1)
+    bot.clock.tick()
+    assert bot.state(KEY) == "passed"
