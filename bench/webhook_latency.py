@@ -204,8 +204,10 @@ class TimedForge:
             self.marks.first("checked")
         return self.forge.post_check(report)
 
-    def upsert_comment(self, review: ReviewRef, marker: str, body: str) -> str:
-        return self.forge.upsert_comment(review, marker, body)
+    def upsert_comment(
+        self, review: ReviewRef, marker: str, body: str, *, notify: Sequence[str] = ()
+    ) -> str:
+        return self.forge.upsert_comment(review, marker, body, notify=notify)
 
     def labels(self, review: ReviewRef) -> frozenset[str]:
         return self.forge.labels(review)

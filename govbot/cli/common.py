@@ -24,7 +24,7 @@ from govbot.core.settings import Settings, SettingsError
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 """0 clean; 1 findings (errors, a failed vote, a mismatch); 2 usage, input or I/O error."""
 DATA_DIR_NAME = ".govbot"
-NESTED = ("source_format", "target_format", "site_action", "release_action")
+NESTED = ("source_format", "target_format", "site_action", "release_action", "committee_action")
 """The dests of second-level subcommands, for a command's full name."""
 
 

@@ -16,6 +16,7 @@ edit here. Pure: it names paths, it never touches a disk.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from collections.abc import Mapping
@@ -145,4 +146,36 @@ def content_key(files: Mapping[str, bytes]) -> str:
     for path in sorted(p for p in files if is_governed(p)):
         h.update(path.encode("utf-8", "surrogateescape") + b"\0")
         h.update(hashlib.sha256(files[path]).digest())
+    return h.hexdigest()
+
+
+def edits_key(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> str:
+    """A digest of what a change does to the governed files, wherever it lands: for each
+    governed path it adds, changes or deletes, the lines it removes and adds with three
+    lines of context, without line numbers (as ``git patch-id``).
+
+    A patch set rebased onto a parent that changed other lines (or other files) has the
+    key of the patch set it was rebased from, which is what Gerrit's TRIVIAL_REBASE
+    claims; the same lines landing in another context (another list of a guideline)
+    do not. A file that is not UTF-8 text is compared by its new content.
+    """
+    h = hashlib.sha256()
+    for path in sorted(p for p in base.keys() | head.keys() if is_governed(p)):
+        old, new = base.get(path), head.get(path)
+        if old == new:
+            continue
+        h.update(path.encode("utf-8", "surrogateescape") + b"\0")
+        if new is None:
+            h.update(b"deleted\0")
+            continue
+        try:
+            a = (old or b"").decode("utf-8").splitlines()
+            b = new.decode("utf-8").splitlines()
+        except UnicodeDecodeError:
+            h.update(b"content\0" + hashlib.sha256(new).digest())
+            continue
+        h.update(b"added\0" if old is None else b"changed\0")
+        for line in difflib.unified_diff(a, b, n=3, lineterm=""):
+            if not line.startswith(("---", "+++", "@@")):
+                h.update(line.encode("utf-8", "surrogateescape") + b"\n")
     return h.hexdigest()

@@ -335,6 +335,8 @@ class VotingPolicy:
     classes: tuple[VoteClass, ...] = ()
     default_class: str = FALLBACK.name
     substantive_class: str | None = None
+    # Gerrit: a TRIVIAL_REBASE / NO_CODE_CHANGE patch set keeps the prior one's votes
+    trivial_rebase_keeps_votes: bool = True
 
     def classify(self, paths: Iterable[str], changes: Iterable[Change]) -> VoteClass:
         """The first class that matches, else the default class; never an editorial one
@@ -374,10 +376,12 @@ class VotingPolicy:
         classes = tuple(c for c in map(_vote_class, _l(d.get("classes"))) if c is not None)
         default = d.get("default_class")
         substantive_class = d.get("substantive_class")
+        keeps = d.get("trivial_rebase_keeps_votes", True)
         return cls(
             classes,
             default if isinstance(default, str) else FALLBACK.name,
             substantive_class if isinstance(substantive_class, str) else None,
+            keeps is True,  # anything but a boolean is the schema's error: the stricter reading
         )
 
 

@@ -151,8 +151,14 @@ class Forge(Protocol):
         """Create or update the check result; returns the forge's id for it."""
         ...
 
-    def upsert_comment(self, review: ReviewRef, marker: str, body: str) -> str:
-        """Create, or edit in place, the one comment carrying ``marker``; returns its id."""
+    def upsert_comment(
+        self, review: ReviewRef, marker: str, body: str, *, notify: Sequence[str] = ()
+    ) -> str:
+        """Create, or edit in place, the one comment carrying ``marker``; returns its id.
+
+        ``notify``: logins govbot chose to alert (the chairs, when a vote was tampered
+        with). On GitHub the body's @mentions do it; on Gerrit, where text mentions
+        alert nobody, the message is mailed to them."""
         ...
 
     def labels(self, review: ReviewRef) -> frozenset[str]:

@@ -61,7 +61,9 @@ class DryRunForge:
     def post_check(self, report: CheckReport) -> str:
         return f"dry-run:check:{report.review.key}@{report.head_sha}"
 
-    def upsert_comment(self, review: ReviewRef, marker: str, body: str) -> str:
+    def upsert_comment(
+        self, review: ReviewRef, marker: str, body: str, *, notify: Sequence[str] = ()
+    ) -> str:
         return f"dry-run:comment:{review.key}"
 
     def labels(self, review: ReviewRef) -> frozenset[str]:

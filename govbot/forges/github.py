@@ -287,11 +287,14 @@ class GitHubForge(GitHubReleases, GitHubClient):
         ]
         return max(ours, key=lambda run: run.id, default=None)
 
-    def upsert_comment(self, review: ReviewRef, marker: str, body: str) -> str:
+    def upsert_comment(
+        self, review: ReviewRef, marker: str, body: str, *, notify: Sequence[str] = ()
+    ) -> str:
         """Edit govbot's comment (the one that starts with ``marker``) or post it; never a second one.
 
         A body over GitHub's limit is clipped with a note, as the check-run
-        summary is: a 422 would lose the whole report.
+        summary is: a 422 would lose the whole report. ``notify`` needs nothing more:
+        the body's @mentions of those logins notify them.
         """
         issue = self._repo(review.repo).get_issue(_number(review))
         text = _comment_text(marker, body)

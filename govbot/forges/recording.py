@@ -85,7 +85,7 @@ class RecordingForge:
         marker: str,
         body: str,
         head_sha: str = "",
-        notify: tuple[str, ...] = (),
+        notify: Sequence[str] = (),
     ) -> str:
         """``notify``: the one deliberate exception to inert text, logins govbot itself chose
         to alert (the chairs, from the governed branch's roster, when a vote was tampered
@@ -94,7 +94,11 @@ class RecordingForge:
         logins = [n for n in notify if _LOGIN.fullmatch(n)]
         if logins:
             body += "\n\ncc " + " ".join(f"@{n}" for n in logins)
-        ident = self.forge.upsert_comment(review, marker, body)
+        ident = (
+            self.forge.upsert_comment(review, marker, body, notify=tuple(logins))
+            if logins
+            else self.forge.upsert_comment(review, marker, body)
+        )
         self.posted.append(Posted("comment", review.key, head_sha, marker, body, ident))
         return ident
 

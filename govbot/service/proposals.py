@@ -83,20 +83,24 @@ def on_revision(
     result = check(base, head, ctx.schemas, ctx.cache, policy_files, when=at)
     # products: a verdict per program and the Foundation's vote; guidelines: their impact
     certified = certification.review(base, head, policy_files, result.findings, at, pinned)
-    vote_class: str | None = certified.vote_class
     try:
-        vote_class = vote_class or (
-            Policies.load(policy_files, ctx.schemas)
-            .voting.classify(result.changed_files, result.changes)
-            .name
-        )
+        policies: Policies | None = Policies.load(policy_files, ctx.schemas)
     except PolicyUnusable:
-        vote_class = None  # the tally says why no vote can pass
+        policies = None  # the tally says why no vote can pass
+    vote_class: str | None = certified.vote_class
+    if vote_class is None and policies is not None:
+        vote_class = policies.voting.classify(result.changed_files, result.changes).name
     history = heads.history(conn, ref.key)
     previous = history[-1] if history else None
     content = layout.content_key(head)
-    if event.keeps_votes and previous is not None:
-        content = previous.content_key  # Gerrit: a trivial rebase keeps the reviewed content
+    if (
+        event.keeps_votes
+        and previous is not None
+        and content != previous.content_key
+        and policies is not None
+        and policies.voting.trivial_rebase_keeps_votes
+    ):
+        content = _rebased_content(ctx, conn, event, base, head, previous, content, effects)
     restart = previous is not None and previous.vote_class != vote_class
     effects.reviews.append(_update(event, at, ctx.receipt, current, governed, pinned, restart))
     effects.heads.append((ref.key, event.head_sha, content, vote_class, at))
@@ -137,6 +141,43 @@ def _already_checked(
         return False
     latest = checks.latest(conn, event.review.key)
     return latest is not None and latest.head_sha == event.head_sha
+
+
+def _rebased_content(
+    ctx: Context,
+    conn: Connection,
+    event: ChangeProposed | ChangeUpdated,
+    base: dict[str, bytes],
+    head: dict[str, bytes],
+    previous: heads.Head,
+    content: str,
+    effects: Effects,
+) -> str:
+    """The content key of a patch set Gerrit calls a trivial rebase (or no code change).
+
+    It keeps the previous head's key, and so its votes, only when its own edits
+    to the governed files are exactly the previous head's edits to its own base:
+    Gerrit's word is not taken alone, since the previous head govbot saw need not
+    be the prior patch set (a lost or late ``patchset-created`` of a reworked one
+    would otherwise pass the first patch set's votes on to new content).
+    """
+    ref = event.review
+    before = checks.base_of(conn, ref.key, previous.head_sha)
+    try:
+        same = before is not None and layout.edits_key(
+            ctx.forge.read_files(ref.repo, before),
+            ctx.forge.read_files(ref.repo, previous.head_sha),
+        ) == layout.edits_key(base, head)
+    except ForgeError as e:
+        if not e.permanent:
+            raise
+        same = False
+    detail = {"head_sha": event.head_sha, "previous": previous.head_sha}
+    if same:
+        effects.audit.append(("trivial-rebase-keeps-votes", ref.key, detail))
+        return previous.content_key
+    effects.audit.append(("trivial-rebase-not-confirmed", ref.key, detail))
+    return content
 
 
 def _update(

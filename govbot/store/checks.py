@@ -50,6 +50,16 @@ def latest_base(conn: Connection, review_key: str) -> str | None:
     ).scalar()
 
 
+def base_of(conn: Connection, review_key: str, head_sha: str) -> str | None:
+    """The base ``head_sha`` was checked against (its newest check; None: never checked)."""
+    return conn.execute(
+        select(check_results.c.base_sha)
+        .where(check_results.c.review_key == review_key, check_results.c.head_sha == head_sha)
+        .order_by(desc(check_results.c.created_at))
+        .limit(1)
+    ).scalar()
+
+
 def vote_class_of(conn: Connection, review_key: str, head_sha: str | None) -> str | None:
     """The vote class the check gave ``head_sha`` (or the newest revision when None)."""
     query = select(check_results.c.vote_class).where(check_results.c.review_key == review_key)

@@ -93,6 +93,8 @@ class FakeGerrit:
     tags: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     heads: dict[str, str] = field(default_factory=dict)  # project -> its HEAD branch
     accounts: dict[str, int] = field(default_factory=dict)  # username -> _account_id
+    emails: dict[str, int] = field(default_factory=dict)  # preferred email -> _account_id
+    names: dict[str, int] = field(default_factory=dict)  # full name -> _account_id
     requests: list[Recorded] = field(default_factory=list)
     private: set[str] = field(default_factory=set)  # projects anonymous users cannot read
     hidden: set[str] = field(default_factory=set)  # projects even govbot's account cannot read
@@ -127,10 +129,12 @@ class FakeGerrit:
         *,
         branch: str = "master",
         topic: str | None = None,
+        kind: str = "REWORK",
     ) -> None:
         """files: path -> FileInfo (e.g. {"status": "A"}); /COMMIT_MSG is added as Gerrit does.
 
-        Adding another revision to the same number makes it the next patch set.
+        Adding another revision to the same number makes it the next patch set, of
+        ``kind`` (RevisionInfo.kind: REWORK, TRIVIAL_REBASE, NO_CODE_CHANGE...).
         """
         change_id = "I" + _sha(f"change:{project}:{number}")
         change = self.changes.setdefault((project, str(number)), _new_change(project, branch))
@@ -138,6 +142,7 @@ class FakeGerrit:
         change.setdefault("topic", topic)
         change["revisions"][revision] = {"/COMMIT_MSG": {"status": "A", "size": 42}, **files}
         change["patch_sets"].append(revision)
+        change.setdefault("kinds", {})[revision] = kind
         change["messages"][revision] = f"Change {number}\n\nChange-Id: {change['change_id']}\n"
         change["current"], change["subject"] = revision, f"Change {number}"
         change.setdefault("created", {})[revision] = self.clock
@@ -255,6 +260,23 @@ class FakeGerrit:
             return self._gitiles(segments[3:], reader=self.user)
         return self._rest(method, segments[1:], body, parse_qs(query))
 
+    def _resolve_account(self, who: str) -> str | None:
+        """The username of the account ``who`` names, as Gerrit's AccountResolver finds it:
+        a bare account id first, then an email, a full name, a username."""
+        by_id = {i: u for u, i in self.accounts.items()}
+        if who.isdigit():
+            return by_id.get(int(who))
+        for table in (self.emails, self.names):
+            if who in table and table[who] in by_id:
+                return by_id[table[who]]
+        return who if who in self.accounts else None
+
+    def _account_info(self, username: str, details: bool) -> dict[str, Any]:
+        info: dict[str, Any] = {"_account_id": self.accounts[username]}
+        if details:  # "username: Only set if detailed account information is requested"
+            info.update(username=username, name=username)
+        return info
+
     def _authorized(self, header: str) -> bool:
         expected = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
         return header == f"Basic {expected}"
@@ -266,12 +288,23 @@ class FakeGerrit:
             case ("GET", ["projects", project, "HEAD"]):
                 # rest-api-projects.txt "Get HEAD": the ref name, as a JSON string
                 return _json(f"refs/heads/{self.heads.get(project, 'master')}")
+            case ("GET", ["accounts", ""]):
+                # rest-api-accounts.txt "Query Account": q=username:NAME (DETAILS: username)
+                query = params.get("q", [""])[0]
+                operator, _, value = query.partition(":")
+                if operator != "username":
+                    return _text(400, f"Unsupported query {query}")
+                value = value.strip('"')
+                found = [u for u in self.accounts if u.casefold() == value.casefold()]
+                details = "DETAILS" in params.get("o", [])
+                return _json([self._account_info(u, details) for u in found])
             case ("GET", ["accounts", who]):
-                # rest-api-accounts.txt "Get Account": an AccountInfo with _account_id
-                account_id = self.accounts.get(who)
-                if account_id is None:
+                # rest-api-accounts.txt "Get Account", {account-id}: "a bare account ID",
+                # an email, a full name or a username all resolve, a bare id first
+                username = self._resolve_account(who)
+                if username is None:
                     return _text(404, f"Account '{who}' not found")
-                return _json({"_account_id": account_id, "username": who, "name": who})
+                return _json(self._account_info(username, True))
             case ("GET", ["projects", project, "branches", branch]):
                 sha = self.branches.get((project, branch.removeprefix("refs/heads/")))
                 if sha is None:
@@ -315,8 +348,12 @@ class FakeGerrit:
             case ("GET", ["revisions", rev, "files", ""]):
                 files = change["revisions"].get(change["current"] if rev == "current" else rev)
                 return _text(404, f"Not found: {rev}") if files is None else _json(files)
-            case ("POST", ["revisions", _, "review"]):
-                return _json({"labels": (body or {}).get("labels", {})})
+            case ("POST", ["revisions", rev, "review"]):
+                # Set Review: the caller's (govbot's) label votes on that patch set
+                labels = (body or {}).get("labels") or {}
+                sha = change["current"] if rev == "current" else rev
+                change.setdefault("labels", {}).setdefault(sha, {}).update(labels)
+                return _json({"labels": labels})
             case ("GET", ["hashtags"]):
                 # rest-api-changes.txt "Get Hashtags": a list of strings
                 return _json(sorted(change.setdefault("hashtags", [])))
@@ -510,7 +547,7 @@ class FakeGerrit:
             info["revisions"] = {
                 sha: {
                     "_number": change["patch_sets"].index(sha) + 1,
-                    "kind": "REWORK",
+                    "kind": change.get("kinds", {}).get(sha, "REWORK"),
                     "ref": f"refs/changes/{number[-2:]:0>2}/{number}/"
                     f"{change['patch_sets'].index(sha) + 1}",
                     "created": _timestamp(change.get("created", {}).get(sha, self.clock)),

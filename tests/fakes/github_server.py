@@ -397,7 +397,9 @@ class FakeGitHub:
         self.clock_skew = 0.0  # seconds the server's clock (Date, rate-limit resets) is off
         self._failures: list[_Failure] = []
         self.delays: dict[tuple[str, str], float] = {}  # (method, path part) -> seconds to stall
-        self.user_ids: dict[str, int] = {}  # login -> the account's immutable id (default 1)
+        # login -> the account's immutable id: GET /users/{username}, and the author of
+        # what the fake records (default 1)
+        self.user_ids: dict[str, int] = {}
         # the App's webhook deliveries (GET /app/hook/deliveries), newest last; ``deliver``
         # is where a redelivery goes (it returns the status code the receiver answered)
         self.hook_deliveries: list[dict[str, Any]] = []
@@ -658,6 +660,18 @@ def _build_app(gh: FakeGitHub) -> FastAPI:
         if gh.tokens:
             gh.tokens.add(token)
         return {"token": token, "expires_at": "2999-01-01T00:00:00Z", "permissions": {}}
+
+    @app.get("/users/{username}")
+    async def get_user(username: str) -> dict[str, Any]:
+        # REST "Get a user": the public user, whose ``id`` stays when the login is renamed;
+        # logins are case-insensitive (the answer spells it as the account does)
+        login = next((u for u in gh.user_ids if u.casefold() == username.casefold()), None)
+        if login is None:
+            raise HTTPException(404, "Not Found")
+        kind = "Bot" if login.endswith("[bot]") else "User"
+        return {"login": login, "id": gh.user_ids[login], "node_id": f"U_{gh.user_ids[login]}",
+                "type": kind, "site_admin": False, "url": gh.api(f"/users/{login}"),
+                "html_url": f"https://github.com/{login}"}  # fmt: skip
 
     @app.get(R)
     async def get_repo(owner: str, name: str) -> dict[str, Any]:
