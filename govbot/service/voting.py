@@ -28,7 +28,7 @@ from govbot.core.decisions import ballot as decision_ballot
 from govbot.core.events import Actor, CommentCommand, Event, ReviewRef, VoteCast, VoteWithdrawn
 from govbot.core.policies import Policies, PolicyUnusable
 from govbot.core.policy import Committee, VoteClass
-from govbot.core.votes import Ballot, Tally, render_markdown, tally
+from govbot.core.votes import Ballot, Tally, current_vote, render_markdown, superseded, tally
 from govbot.forges.base import CheckReport, ForgeError
 from govbot.forges.recording import RecordingForge
 from govbot.service.context import Context, reports_of
@@ -151,9 +151,9 @@ def on_ballot(
     if unknown:
         head = review.head_sha if review is not None else ""
         ctx.forge.upsert_comment(event.review, HELP_MARKER, COMMAND_HELP, head_sha=head or "")
-    if isinstance(event, VoteWithdrawn) and event.source_id:
-        current = _current_vote(stored_ballots.for_review(conn, key), event.review.forge, account)
-        if current is not None and current.source_id and current.source_id != event.source_id:
+    if isinstance(event, VoteWithdrawn) and cast:
+        current = current_vote(stored_ballots.for_review(conn, key), event.review.forge, account)
+        if superseded(current, cast[0]):
             # An old, superseded vote's comment or review is gone; the current vote stays.
             effects.audit.append(
                 ("superseded-vote-removed", key, {"account": account, "gone": event.source_id})
@@ -165,13 +165,6 @@ def on_ballot(
         return
     if cast:
         effects.tally.append(key)
-
-
-def _current_vote(ballots: list[Ballot], forge: str, account: str) -> Ballot | None:
-    """The voter's latest vote or withdrawal: what counts for them now."""
-    mine = [b for b in ballots if b.forge == forge and b.account == account]
-    acts = [b for b in mine if b.kind in ("vote", "withdraw")]
-    return max(acts, key=lambda b: b.at) if acts else None
 
 
 def refuse_act(
