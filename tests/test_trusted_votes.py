@@ -396,6 +396,37 @@ def test_votes_stay_on_the_revision_they_were_given_on(engine: Any, world: Simpl
     assert bot.state(key_of(n)) == "passed"
 
 
+def test_a_push_delivered_late_does_not_steal_the_votes_given_on_it(
+    engine: Any, world: SimpleNamespace
+) -> None:
+    """Property 5 (a comment vote binds to the head at the comment's own time): B is
+    pushed, the members vote on B, and only then is the push delivered. Their votes are
+    B's, not A's. And votes whose review govbot learns of only later (the "opened"
+    delivery came after them) are bound to A once A is known, never to any head."""
+    bot, n = Bot(engine, world.path), 117
+    opened(bot, n, world, world.a)
+    pushed = T0 + 10 * MINUTE
+    for cid, login in enumerate(MEMBERS):
+        bot.now = T0 + (20 + cid) * MINUTE
+        say(bot, n, login, "/vote +1", 750 + cid)
+    bot.now = T0 + 30 * MINUTE
+    bot.github("pull_request", github_pull("synchronize", n, world.base, world.b, pushed))
+    assert "stale" not in bot.vote_report(key_of(n))
+    bot.now = T0 + 8 * DAY
+    bot.clock.tick()
+    assert bot.state(key_of(n)) == "passed"
+
+    m = n + 100  # the votes come first, the review's own deliveries after them
+    bot.now = T0 + 9 * DAY
+    for cid, login in enumerate(MEMBERS):
+        bot.now += MINUTE
+        say(bot, m, login, "/vote +1", 760 + cid)
+    bot.github("pull_request", github_pull("opened", m, world.base, world.a, T0 + 9 * DAY))
+    bot.now += MINUTE
+    bot.github("pull_request", github_pull("synchronize", m, world.base, world.b, bot.now))
+    assert bot.vote_report(key_of(m)).count(f"stale: cast on {world.a[:7]}") == 4
+
+
 # -- 6. the class judged on every head ------------------------------------------------------
 
 

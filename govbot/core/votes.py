@@ -31,6 +31,8 @@ from govbot.core.policy import Committee, Member, VoteRule
 from govbot.core.timeline import Calendar
 
 KINDS = ("vote", "withdraw", "hold", "unhold")
+UNKNOWN_REVISION = "?"
+"""The revision of a vote cast before the first head known for its review: never the head."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +196,11 @@ def tally(
             and b.head_sha != head_sha
             and b.head_sha not in same_content
         ):
-            why = f"stale: cast on {b.head_sha[:7]}"
+            why = (
+                "stale: cast before any revision govbot knows"
+                if b.head_sha == UNKNOWN_REVISION
+                else f"stale: cast on {b.head_sha[:7]}"
+            )
         else:
             binding, value = True, (b.value or 0) and (1 if b.value > 0 else -1)
             counted.add(key)

@@ -17,6 +17,7 @@ Three rules make the result the committee's own:
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +29,15 @@ from govbot.core.decisions import ballot as decision_ballot
 from govbot.core.events import Actor, CommentCommand, Event, ReviewRef, VoteCast, VoteWithdrawn
 from govbot.core.policies import Policies, PolicyUnusable
 from govbot.core.policy import Committee, VoteClass
-from govbot.core.votes import Ballot, Tally, current_vote, render_markdown, superseded, tally
+from govbot.core.votes import (
+    UNKNOWN_REVISION,
+    Ballot,
+    Tally,
+    current_vote,
+    render_markdown,
+    superseded,
+    tally,
+)
 from govbot.forges.base import CheckReport, ForgeError
 from govbot.forges.recording import RecordingForge
 from govbot.service.context import Context, reports_of
@@ -143,9 +152,10 @@ def on_ballot(
             return
     account = account_of(ctx, event.review.forge, actor)
     at = ctx.when(event.at)
-    history = heads.history(conn, key)
+    # A review vote names its commit; a comment's revision is the head at the comment's
+    # own time, read from the head history when tallied (see bound): a push delivered
+    # after the comment still counts as what the comment was given on.
     revision = event.head_sha if isinstance(event, VoteCast) else None
-    revision = revision or heads.head_at(history, at) or (review.head_sha if review else None)
     cast, unknown = ballots_for(event, account, at, revision)
     effects.audit.append((type(event).__name__, key, {**plain(event), "account": account}))
     if unknown:
@@ -211,6 +221,19 @@ def _chairs(ctx: Context, review: ReviewState | None) -> list[str]:
 # -- the tally -------------------------------------------------------------------------
 
 
+def bound(ballots: list[Ballot], history: list[heads.Head]) -> list[Ballot]:
+    """Each vote with the revision it was given on: a vote that names none (a comment)
+    gets the head its review had at the vote's own time, by the head history as it is
+    known now; one cast before any head govbot knows is bound to none (stale on every
+    head), never to whatever head the review has when it is tallied."""
+    return [
+        replace(b, head_sha=heads.head_at(history, b.at) or UNKNOWN_REVISION)
+        if b.kind == "vote" and b.head_sha is None
+        else b
+        for b in ballots
+    ]
+
+
 def tally_review(
     ctx: Context, engine: Engine, review_key: str, *, post: bool = False
 ) -> str | None:
@@ -224,8 +247,8 @@ def tally_review(
         if review.policy_sha is None:  # seen before pinning existed: pin it now, once
             review = _pin(ctx, engine, review)
         with engine.connect() as conn:
-            ballots = stored_ballots.for_review(conn, review_key)
             history = heads.history(conn, review_key)
+            ballots = bound(stored_ballots.for_review(conn, review_key), history)
             previous = votes.get(conn, review_key)
         report, result, counts = judge(ctx, review, ballots, history)
         changed = previous is None or (previous.state, previous.summary, previous.head_sha) != (
@@ -317,6 +340,7 @@ def judge(
     head = review.head_sha or ""
     ref = review.ref
     now = ctx.now()
+    ballots = bound(ballots, history)
     current = next((h for h in reversed(history) if h.head_sha == head), None)
     class_name = current.vote_class if current is not None else None
     same = frozenset(
