@@ -127,6 +127,11 @@ def _quoted_number(repo: Path) -> None:
     path.write_text(path.read_text().replace("min_days_open: 7\n", "min_days_open: '7'\n", 1))
 
 
+def _class_typo(repo: Path) -> None:
+    path = repo / "policies/voting.yaml"
+    path.write_text(path.read_text().replace("default_class: editorial", "default_class: editoral"))
+
+
 def _released(repo: Path) -> None:
     files = read_directory(repo)
     prepared = release.prepare(files, "2021.01", ["2018.11"], date(2026, 3, 2))
@@ -152,6 +157,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     w.missing = git.commit(
         base, "Drop the roster", lambda r: remove(r / "policies/committee.yaml"), branch="missing"
     )
+    w.class_typo = git.commit(base, "Typo in a class name", _class_typo, branch="class-typo")
     w.release = git.commit(base, "Approve 2021.01", _released)
     w.release2 = git.commit(w.release, "And one more thing", _typo)
     w.release_merge = git.merge(base, w.release)
@@ -530,18 +536,23 @@ def test_a_withdrawal_processed_late_does_not_cancel_a_later_vote(
 
 @pytest.mark.parametrize(
     ("branch", "where"),
-    [("broken", "policies/voting.yaml:21"), ("missing", "policies/committee.yaml:")],
+    [
+        ("broken", "policies/voting.yaml:21"),
+        ("missing", "policies/committee.yaml:1"),
+        ("class-typo", "policies/voting.yaml:74"),
+    ],
 )
 def test_an_unusable_policy_blocks_every_vote(
     engine: Any, world: SimpleNamespace, branch: str, where: str
 ) -> None:
     """Property 10 (fail closed): on a governed branch whose voting.yaml quotes a number
-    (``min_days_open: '7'``) or which lost its committee.yaml, every vote is blocked,
+    (``min_days_open: '7'``), which lost its committee.yaml, or whose ``default_class``
+    names no class (it fell back to one vote, no waiting, no veto), every vote is blocked,
     whatever the votes, with an error naming the file and line."""
     bot, n = Bot(engine, world.path), 113
     kw = {"branch": branch, "default_branch": branch}
-    opened(bot, n, world, world.typo, **kw)
-    approve_all(bot, n, world.typo)
+    opened(bot, n, world, world.drop, **kw)
+    approve_all(bot, n, world.drop)
     bot.now = T0 + 30 * DAY
     bot.clock.tick()
     assert bot.state(key_of(n)) == "blocked"
