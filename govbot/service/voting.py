@@ -191,9 +191,12 @@ def refuse_act(
         f"@{by.login} {what} a vote or command of @{actor.login} ({event.review.key}): "
         f"only the voter can cast or take back their vote, so nothing changed."
     )
+    # One notice per act tampered with (a new comment notifies; a later attempt never
+    # overwrites the notice of an earlier one); a redelivery edits its own notice.
+    source = event.comment_id if isinstance(event, CommentCommand) else event.source_id
     ctx.forge.upsert_comment(
         event.review,
-        INTEGRITY_MARKER,
+        INTEGRITY_MARKER.replace(" -->", f":{source} -->") if source else INTEGRITY_MARKER,
         text + " The chairs are asked to look.",
         head_sha=(review.head_sha or "") if review else "",
         notify=tuple(_chairs(ctx, review)),
