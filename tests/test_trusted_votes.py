@@ -240,7 +240,7 @@ def test_a_policy_merged_mid_vote_does_not_change_the_open_vote(
     """Property 2 (pinned policy): the governed branch gains a new member and loses the
     review period while a vote is open; the open vote keeps the roster and rules of the
     commit pinned when it opened, and its table names that commit. A review opened after
-    the change is judged by the new commit."""
+    the change is judged by the new commit; the change itself, by the commit before it."""
     world.git.set_branch("gov", world.base)
     bot, n = Bot(engine, world.path), 102
     kw = {"branch": "gov", "default_branch": "gov"}
@@ -258,6 +258,13 @@ def test_a_policy_merged_mid_vote_does_not_change_the_open_vote(
 
     opened(bot, n + 1, world, world.a, **kw)  # a new review: the new rules
     assert f"at `{world.pinned_later[:12]}`" in bot.vote_report(key_of(n + 1))
+
+    world.git.set_branch("gov", world.base)  # and a change cannot add its own voters
+    opened(bot, n + 2, world, world.pinned_later, **kw)
+    approve_all(bot, n + 2, world.pinned_later, ["outsider"], rid=20)
+    report = bot.vote_report(key_of(n + 2))
+    assert "Vote class **policy-change**" in report and f"at `{world.base[:12]}`" in report
+    assert "| @outsider | — | +1 | no | not on the committee |" in report
 
 
 # -- 3. a ballot is the act of its actor ---------------------------------------------------
@@ -278,8 +285,8 @@ def test_no_one_else_can_cast_or_take_back_a_members_vote(
     engine: Any, world: SimpleNamespace
 ) -> None:
     """Property 3 (a ballot is the act of its actor): a non-member edits a chair's comment
-    into ``/vote +1``: no vote. A non-member deletes a chair's ``/vote -1`` and dismisses
-    another chair's "changes requested" review: both vetoes stay. Each attempt is audited
+    into ``/vote +1``: no vote. A non-member edits a chair's ``/vote -1`` away, then
+    deletes it, and dismisses another chair's "changes requested" review: both vetoes stay. Each attempt is audited
     and the chairs are told."""
     forge = NoticeBoard(world.path)
     bot, n = Bot(engine, world.path, forge=forge), 103
@@ -295,6 +302,9 @@ def test_no_one_else_can_cast_or_take_back_a_members_vote(
     bob = user("chair-bob")
     bot.github("pull_request_review", github_review("submitted", n, bob, "changes_requested", world.a, bot.now, 303))  # fmt: skip
     assert bot.state(key_of(n)) == "blocked"
+    away = github_comment("edited", n, alice, "Fine by me.", bot.now, 302, sender=mallory,
+                          before="/vote -1")  # fmt: skip
+    bot.github("issue_comment", away)
     deleted = github_comment("deleted", n, alice, "/vote -1", bot.now, 302, sender=mallory)
     bot.github("issue_comment", deleted)
     dismissed = github_review("dismissed", n, bob, "dismissed", world.a, bot.now, 303, sender=mallory)  # fmt: skip
@@ -302,9 +312,9 @@ def test_no_one_else_can_cast_or_take_back_a_members_vote(
     assert bot.state(key_of(n)) == "blocked"
     assert "Blocked: Alice Example, Bob Example voted -1" in bot.vote_report(key_of(n))
     refused = audit(bot, "act-by-another-refused", key_of(n))
-    assert [json.loads(e["detail"])["by_id"] for e in refused] == ["666"] * 3
+    assert [json.loads(e["detail"])["by_id"] for e in refused] == ["666"] * 4
     told = {m: b for m, b in forge.comments if "only the voter can cast or take back" in b}
-    assert len(told) == 3  # one notice for each act, none overwriting another
+    assert len(told) == 3  # one notice for each act (302 twice), none overwriting another
     assert all(b.endswith("cc @chair-alice @chair-bob") for b in told.values())
 
 
@@ -382,6 +392,8 @@ def test_another_account_with_a_members_login_counts_nothing(
     bot.github("issue_comment", github_comment("created", n, impostor, "/vote -1", bot.now, 602))
     assert bot.state(key_of(n)) == "pending"
     assert row(bot, n, ALICE_ROW).endswith("| — | no | not voted yet |")
+    why = "not on the committee: Alice Example's login, but account 1000001 is theirs"
+    assert row(bot, n, "| @chair-alice |").endswith(f"| -1 | no | {why} |")
     bot.github("issue_comment", github_comment("created", 3, impostor, "/release 2021.01", bot.now, 603, on_pull=False))  # fmt: skip
     assert audit(bot, "release-change-opened") == []
     assert len(audit(bot, "release-request-refused")) == 1
