@@ -642,6 +642,25 @@ def test_a_release_passed_on_one_head_and_merged_at_another_is_not_published(
     ]
 
 
+def test_a_merge_processed_after_the_review_period_is_judged_at_the_merge(
+    engine: Any, world: SimpleNamespace
+) -> None:
+    """Properties 7 and 9: a maintainer merges the release change 3 days into its 7-day
+    review; the worker is down and processes the merge on day 8, when the vote would have
+    passed. It is judged as it stood at the merge: not published."""
+    bot, n = Bot(engine, world.path), 118
+    opened(bot, n, world, world.release)
+    approve_all(bot, n, world.release, rid=n * 10)
+    bot.now = T0 + 3 * DAY
+    deliver(bot, "pull_request", github_merged(n, world.base, world.release, world.release_merge, bot.now))  # fmt: skip
+    bot.now = T0 + 8 * DAY
+    bot.worker.run(once=True)
+    assert [json.loads(e["detail"])["why"] for e in audit(bot, "release-not-published")] == [
+        "the vote is pending"
+    ]
+    assert audit(bot, "published") == []
+
+
 @pytest.fixture
 def gh() -> Iterator[FakeGitHub]:
     with github_server() as server:

@@ -24,7 +24,7 @@ from govbot.service.context import Context
 from govbot.service.governed import governed_branch
 from govbot.service.registry import handles
 from govbot.service.voting import account_of, plain, same_person
-from govbot.store import ballots, checks, heads, reviews
+from govbot.store import checks, reviews
 from govbot.store import decisions as stored_decisions
 from govbot.store.effects import Effects
 
@@ -158,9 +158,7 @@ def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effe
     released = [g for g in release.released(base_files, after) if g in own]
     if not released:
         return
-    _, result, _ = voting.judge(
-        ctx, review, ballots.for_review(conn, ref.key), heads.history(conn, ref.key)
-    )
+    result = voting.judge_merged(ctx, conn, review, ctx.when(event.at))
     merged_head = event.head_sha or review.head_sha
     problem = None
     if result.state != "passed":

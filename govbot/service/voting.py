@@ -284,6 +284,17 @@ def tally_review(
         return result.state if (changed or post) else None
 
 
+def judge_merged(
+    ctx: Context, conn: Connection, review: ReviewState, merged_on: datetime
+) -> VoteResult:
+    """The vote as it stood when the review merged, not when a worker got to the merge:
+    a merge delivered before the review period ended and processed after it has not
+    passed, and a vote cast after the merge never counts for it."""
+    cast = [b for b in stored_ballots.for_review(conn, review.key) if b.at <= merged_on]
+    then = replace(ctx, now=lambda: merged_on)
+    return judge(then, review, cast, heads.history(conn, review.key))[1]
+
+
 def _pin(ctx: Context, engine: Engine, review: ReviewState) -> ReviewState:
     """Pin the governed branch's current commit for a review that has none (written once)."""
     governed = review.governed_branch or governed_branch(ctx, review.repo)
