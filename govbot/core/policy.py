@@ -1,11 +1,11 @@
 """Who decides and by which rule: the committee roster and the voting policy.
 
 Both are YAML in the governed repo (``policies/committee.yaml``,
-``policies/voting.yaml``) and are read from the *base* branch, so a change
-cannot vote itself in under rules it introduces. The loaders assume
-schema-valid data (the validator reports defects with their line), yet fall
-back to defaults instead of raising: the bot must keep answering while a
-policy file is broken, and the schema check is what makes the breakage loud.
+``policies/voting.yaml``) and are read from the governed branch at the commit
+pinned when a review opened, so a change cannot vote itself in under rules it
+introduces. These loaders assume schema-valid data and fall back to defaults;
+a vote is judged only by ``Policies.load``, which fails closed (a broken or
+missing policy blocks every vote, naming its file and line).
 """
 
 from __future__ import annotations
