@@ -76,6 +76,15 @@ def _typo(repo: Path) -> None:
     edit_yaml(repo / "guidelines/next.yaml", change)
 
 
+def _second_cutoff(repo: Path) -> None:
+    """A second ``cutoff_score`` under the first: YAML loaders keep the last value, 10."""
+    path = repo / "guidelines/next.yaml"
+    text = path.read_text()
+    path.write_text(
+        text.replace("  cutoff_score: 74\n", "  cutoff_score: 74\n  cutoff_score: 10\n", 1)
+    )
+
+
 def _loosen(repo: Path) -> None:
     """The release class's minimum review time from 7 days to 1: a policy change."""
     path = repo / "policies/voting.yaml"
@@ -152,6 +161,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     w.typo = git.commit(base, "Fix a typo", _typo)
     w.loosen = git.commit(w.typo, "Shorten the review of releases", _loosen)
     w.drop = git.commit(w.typo, "Tidy networks-l2-CRUD", _drop_tests)
+    w.second_cutoff = git.commit(base, "Fix a typo", _second_cutoff)
     w.attacker = git.commit(base, "Mallory's rules", _attacker_rules, branch="attacker")
     w.attack_head = git.commit(w.attacker, "Approve 2021.01", _released)
     w.attack_merge = git.merge(w.attacker, w.attack_head)
@@ -515,6 +525,22 @@ def test_dropping_must_pass_tests_is_never_editorial(engine: Any, world: SimpleN
     assert "Vote class **guideline-change**" in report
     assert report.count(f"stale: cast on {world.typo[:7]}") == 2
     bot.now = T0 + 4 * DAY  # the editorial class's 3 days are over: still not decided
+    bot.clock.tick()
+    assert bot.state(key_of(n)) == "pending"
+
+
+def test_a_change_the_diff_cannot_read_is_never_editorial(
+    engine: Any, world: SimpleNamespace
+) -> None:
+    """Property 6 (what is never editorial): a "typo fix" adds a second ``cutoff_score:
+    10`` under ``cutoff_score: 74``. govbot's diff cannot read the file (a duplicate key),
+    so it sees no change, but every YAML loader reads the cut-off as 10. Its check fails,
+    and its vote is not the editorial class's two votes after three days."""
+    bot, n = Bot(engine, world.path), 119
+    opened(bot, n, world, world.second_cutoff)
+    assert "Vote class **guideline-change**" in bot.vote_report(key_of(n))
+    approve_all(bot, n, world.second_cutoff, ["chair-alice", "chair-bob"])
+    bot.now = T0 + 4 * DAY
     bot.clock.tick()
     assert bot.state(key_of(n)) == "pending"
 

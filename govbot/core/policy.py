@@ -336,7 +336,9 @@ class VotingPolicy:
     default_class: str = FALLBACK.name
     substantive_class: str | None = None
 
-    def classify(self, paths: Iterable[str], changes: Iterable[Change]) -> VoteClass:
+    def classify(
+        self, paths: Iterable[str], changes: Iterable[Change], ambiguous: bool = False
+    ) -> VoteClass:
         """The first class that matches, else the default class; never an editorial one
         for a substantive change.
 
@@ -344,11 +346,14 @@ class VotingPolicy:
         file is never judged as editorial, whatever the policy's patterns say:
         if the match (or the default) is editorial, the strictest class that is
         not (longest review period, then quorum, then ratio) judges instead.
+        Nor is an ``ambiguous`` change: one leaving a changed file that does not
+        read one way (a duplicate key: ``cutoff_score: 74`` then ``cutoff_score:
+        10``), whose meaning to other readers the structural diff cannot show.
         """
         paths, changes = list(paths), list(changes)
         chosen = next((vc for vc in self.classes if vc.matches(paths, changes)), self.default)
         if chosen.editorial and (
-            any(substantive(c) for c in changes) or any(_policy_path(p) for p in paths)
+            ambiguous or any(substantive(c) for c in changes) or any(_policy_path(p) for p in paths)
         ):
             return self.substantive
         return chosen

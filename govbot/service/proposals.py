@@ -79,10 +79,17 @@ def on_revision(
     # products: a verdict per program and the Foundation's vote; guidelines: their impact
     certified = certification.review(base, head, policy_files, result.findings, at, pinned)
     vote_class: str | None = certified.vote_class
+    # a changed file that does not read one way (a duplicate key, a syntax error) may
+    # mean to another reader what the structural diff does not show: never editorial
+    changed = set(result.changed_files)
+    ambiguous = any(
+        f.severity is Severity.ERROR and f.rule.startswith("yaml.") and f.file in changed
+        for f in result.findings
+    )
     try:
         vote_class = vote_class or (
             Policies.load(policy_files, ctx.schemas)
-            .voting.classify(result.changed_files, result.changes)
+            .voting.classify(result.changed_files, result.changes, ambiguous)
             .name
         )
     except PolicyUnusable:
