@@ -631,7 +631,8 @@ def test_a_release_is_published_only_by_its_own_passed_vote(
     assert [json.loads(e["detail"])["why"] for e in audit(bot, "release-not-published")] == [
         "the vote is pending"
     ]
-    assert any("Chairs, please decide" in b for b in reports(bot, key_of(n)))
+    [told] = [b for b in reports(bot, key_of(n)) if "Chairs, please decide" in b]
+    assert told.endswith("cc @chair-alice @chair-bob")
 
     opened(bot, n + 1, world, world.typo)  # based on main before the release merged
     approve_all(bot, n + 1, world.typo, rid=30)
@@ -714,4 +715,5 @@ def test_a_planted_release_asset_fails_the_publication_loudly(engine: Any, gh: F
     assert conflict["guideline"] == "2021.01" and "tests-platform.txt" in conflict["error"]
     assert "2021.01" not in [json.loads(e["detail"])["guideline"] for e in audit(bot, "published")]
     comments = gh.repos[PROJECT].comments[pull["number"]]
-    assert any("Release 2021.01 not published" in c["body"] for c in comments), key
+    [told] = [c["body"] for c in comments if "Release 2021.01 not published" in c["body"]]
+    assert "SHA-256" in told and told.endswith("cc @chair-alice @chair-bob"), key

@@ -172,7 +172,9 @@ def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effe
             f"{', '.join(released)} merged without a passed vote on the merged head ({problem}): "
             "not published. Chairs, please decide."
         )
-        ctx.forge.upsert_comment(ref, ERROR_MARKER, body, head_sha=merged_at)
+        ctx.forge.upsert_comment(
+            ref, ERROR_MARKER, body, head_sha=merged_at, notify=tuple(voting.chairs(ctx, review))
+        )
         effects.audit.append(
             ("release-not-published", ref.key, {"guidelines": released, "why": problem})
         )
@@ -189,6 +191,7 @@ def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effe
                 ERROR_MARKER,
                 f"Release {guideline_id} not published: {e}. Chairs, please decide.",
                 head_sha=merged_at,
+                notify=tuple(voting.chairs(ctx, review)),
             )
             effects.audit.append(
                 ("release-conflict", ref.key, {"guideline": guideline_id, "error": str(e)})

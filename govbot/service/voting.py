@@ -199,13 +199,13 @@ def refuse_act(
         INTEGRITY_MARKER.replace(" -->", f":{source} -->") if source else INTEGRITY_MARKER,
         text + " The chairs are asked to look.",
         head_sha=(review.head_sha or "") if review else "",
-        notify=tuple(_chairs(ctx, review)),
+        notify=tuple(chairs(ctx, review)),
     )
     detail = {**plain(event), "voter": actor.login, "voter_id": actor.id, "by": by.login}
     effects.audit.append(("act-by-another-refused", event.review.key, {**detail, "by_id": by.id}))
 
 
-def _chairs(ctx: Context, review: ReviewState | None) -> list[str]:
+def chairs(ctx: Context, review: ReviewState | None) -> list[str]:
     """The logins of the members who may lift holds (the chairs), by the pinned policies."""
     if review is None or not review.policy_sha:
         return []
