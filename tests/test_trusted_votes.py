@@ -296,8 +296,8 @@ def test_no_one_else_can_cast_or_take_back_a_members_vote(
 ) -> None:
     """Property 3 (a ballot is the act of its actor): a non-member edits a chair's comment
     into ``/vote +1``: no vote. A non-member edits a chair's ``/vote -1`` away, then
-    deletes it, and dismisses another chair's "changes requested" review: both vetoes stay. Each attempt is audited
-    and the chairs are told."""
+    deletes it, and dismisses another chair's "changes requested" review: both vetoes
+    stay. Each attempt is audited, and the chairs are told in a notice of its own."""
     forge = NoticeBoard(world.path)
     bot, n = Bot(engine, world.path, forge=forge), 103
     opened(bot, n, world, world.a)
