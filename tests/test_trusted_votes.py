@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -83,6 +83,23 @@ def _second_cutoff(repo: Path) -> None:
     path.write_text(
         text.replace("  cutoff_score: 74\n", "  cutoff_score: 74\n  cutoff_score: 10\n", 1)
     )
+
+
+def _criteria(repo: Path) -> None:
+    """Scoring weights moved from one criterion to another (2017A A4.3 freezes them)."""
+
+    def change(g: Any) -> None:
+        first, second, *_ = g["scoring"]["criteria"].values()
+        first["weight"] += 1
+        second["weight"] -= 1
+
+    edit_yaml(repo / "guidelines/next.yaml", change)
+
+
+def _summit_passed(repo: Path) -> None:
+    """The cycle's summit on 2026-04-01: the draft was published at S-3, 2026-01-01."""
+    path = repo / "policies/timeline.yaml"
+    path.write_text(path.read_text().replace("summit: '2027-04-20'", "summit: '2026-04-01'", 1))
 
 
 def _loosen(repo: Path) -> None:
@@ -162,6 +179,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     w.loosen = git.commit(w.typo, "Shorten the review of releases", _loosen)
     w.drop = git.commit(w.typo, "Tidy networks-l2-CRUD", _drop_tests)
     w.second_cutoff = git.commit(base, "Fix a typo", _second_cutoff)
+    w.criteria = git.commit(base, "Rebalance the criteria", _criteria)
+    w.summit = git.commit(base, "An earlier summit", _summit_passed, branch="summit")
     w.attacker = git.commit(base, "Mallory's rules", _attacker_rules, branch="attacker")
     w.attack_head = git.commit(w.attacker, "Approve 2021.01", _released)
     w.attack_merge = git.merge(w.attacker, w.attack_head)
@@ -563,6 +582,21 @@ def test_a_delivery_dated_30_days_back_does_not_shorten_the_review(
     bot.now = T0 + 7 * DAY + MINUTE
     bot.clock.tick()
     assert bot.state(key_of(n)) == "passed"
+
+
+def test_a_delivery_dated_back_does_not_reopen_a_closed_window(
+    engine: Any, world: SimpleNamespace
+) -> None:
+    """Property 7 (one clock): the time line forbids changing the scoring criteria once
+    the draft is published (2017A A4.3; here S-3 is 2026-01-01). A change of weights
+    received on 2026-03-02 in a delivery dated 2025-12-01 is judged at its receipt:
+    forbidden."""
+    bot, n = Bot(engine, world.path), 120
+    dated = datetime(2025, 12, 1, 9, 0, tzinfo=UTC)
+    kw = {"branch": "summit", "default_branch": "summit"}
+    bot.github("pull_request", github_pull("opened", n, world.summit, world.criteria, dated, **kw))
+    [check] = reports(bot, key_of(n), kind="check")
+    assert "2017A.A4.3" in check and "changes after the time line forbids it" in check
 
 
 def test_a_withdrawal_processed_late_does_not_cancel_a_later_vote(

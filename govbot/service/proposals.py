@@ -74,8 +74,10 @@ def on_revision(
         summary = f"govbot could not read the change: {e}"
         post(ctx, event, base_rev, "neutral", "Revisions not available", summary, [], effects)
         return
-    # judged by the process in force when the revision was pushed (the era's paragraphs)
-    result = check(base, head, ctx.schemas, ctx.cache, policy_files, when=at)
+    # judged by the process in force when govbot received the revision (the era's
+    # paragraphs, the time line's windows): never at a time the payload states, which
+    # could reopen a window the time line has closed
+    result = check(base, head, ctx.schemas, ctx.cache, policy_files, when=ctx.receipt)
     # products: a verdict per program and the Foundation's vote; guidelines: their impact
     certified = certification.review(base, head, policy_files, result.findings, at, pinned)
     vote_class: str | None = certified.vote_class
