@@ -79,7 +79,7 @@ def on_revision(
     # could reopen a window the time line has closed
     result = check(base, head, ctx.schemas, ctx.cache, policy_files, when=ctx.receipt)
     # products: a verdict per program and the Foundation's vote; guidelines: their impact
-    certified = certification.review(base, head, policy_files, result.findings, at, pinned)
+    certified = certification.review(base, head, policy_files, result.findings, ctx.receipt, pinned)
     vote_class: str | None = certified.vote_class
     # a changed file that does not read one way (a duplicate key, a syntax error) may
     # mean to another reader what the structural diff does not show: never editorial
