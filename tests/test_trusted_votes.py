@@ -515,6 +515,23 @@ def test_a_typo_fix_pushed_into_a_policy_change_restarts_the_review(
     assert bot.state(key_of(n)) == "passed"
 
 
+def test_a_push_govbot_cannot_read_restarts_the_review(engine: Any, world: SimpleNamespace) -> None:
+    """Property 6 (a class change restarts the review period): 8 days into a typo fix, a
+    push govbot cannot read (its class is unknown, so the substantive class judges it).
+    The members approve it at once; the period runs again from the push."""
+    bot, n = Bot(engine, world.path), 121
+    opened(bot, n, world, world.typo)
+    unreadable = "f" * 40  # not in the repository govbot reads
+    push = T0 + 8 * DAY
+    bot.now = push
+    bot.github("pull_request", github_pull("synchronize", n, world.base, unreadable, push))
+    approve_all(bot, n, unreadable)
+    bot.now = push + 13 * MINUTE
+    bot.clock.tick()
+    assert bot.state(key_of(n)) == "pending"
+    assert "Vote class **guideline-change**" in bot.vote_report(key_of(n))
+
+
 def test_time_as_a_draft_does_not_count(engine: Any, world: SimpleNamespace) -> None:
     """Property 6 (draft time does not count): a PR kept as a draft for 7 days is not
     decided minutes after "ready for review": its review period starts then."""

@@ -70,9 +70,16 @@ def on_revision(
     except ForgeError as e:
         if not e.permanent:
             raise
-        effects.reviews.append(_update(event, at, ctx.receipt, current, governed, None))
+        # The head is recorded all the same, of no known class and a content of its own:
+        # votes bind to it, the substantive class judges it, and a class that changes
+        # (to unknown) restarts the review period, as any other class change does.
+        known = heads.history(conn, ref.key)
+        restart = bool(known) and known[-1].vote_class is not None
+        effects.reviews.append(_update(event, at, ctx.receipt, current, governed, None, restart))
+        effects.heads.append((ref.key, event.head_sha, f"unread:{event.head_sha}", None, at))
         summary = f"govbot could not read the change: {e}"
         post(ctx, event, base_rev, "neutral", "Revisions not available", summary, [], effects)
+        effects.tally.append(ref.key)
         return
     # judged by the process in force when govbot received the revision (the era's
     # paragraphs, the time line's windows): never at a time the payload states, which
