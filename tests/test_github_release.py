@@ -135,8 +135,8 @@ def test_an_asset_uploaded_meanwhile_is_checked_not_uploaded_again(
     release = repo.add_release(TAG)
     repo.add_asset(release, "NOTES.md", ASSETS["NOTES.md"])
     listings = [{}]  # the first listing predates the other worker's upload
-    real = forge._asset_sizes
-    monkeypatch.setattr(forge, "_asset_sizes", lambda *a: listings.pop() if listings else real(*a))
+    real = forge._assets
+    monkeypatch.setattr(forge, "_assets", lambda *a: listings.pop() if listings else real(*a))
 
     publish(forge)
 
@@ -182,6 +182,27 @@ def test_an_asset_of_another_size_is_never_replaced(
     assert e.value.permanent
     assert seeded["assets"]["NOTES.md"] == b"something else entirely\n"
     assert "NOTES.md" not in uploads(gh)
+
+
+@pytest.mark.parametrize("digests", [True, False], ids=["digest", "no-digest"])
+def test_an_asset_of_the_same_size_and_other_bytes_is_never_taken(
+    gh: FakeGitHub, repo: FakeRepo, forge: GitHubForge, digests: bool
+) -> None:
+    """GitHub's asset ``digest`` (sha256 computed at upload) is compared; an asset without
+    one (uploaded before GitHub had digests) is downloaded and compared."""
+    gh.asset_digests = digests
+    forge.create_tag("org/gov", TAG, HEAD, "Guideline 2024.01")
+    planted = b"# Guideline 2099.01\n"
+    assert len(planted) == len(ASSETS["NOTES.md"])
+    repo.add_release(TAG, assets={"NOTES.md": planted})
+
+    with pytest.raises(ForgeError, match=r"NOTES\.md of SHA-256 .*never replaces") as e:
+        publish(forge)
+
+    assert e.value.permanent
+    assert "NOTES.md" not in uploads(gh)
+    repo.releases[0]["assets"]["NOTES.md"] = ASSETS["NOTES.md"]  # the true bytes: accepted
+    publish(forge)
 
 
 def test_a_missing_tag_is_refused_and_nothing_is_created(

@@ -103,6 +103,14 @@ def test_status_change_to_required_is_a_new_required_capability() -> None:
     assert policy().classify(["guidelines/next.yaml"], back).name == "guideline-change"
 
 
+def test_a_change_the_diff_cannot_read_is_never_editorial() -> None:
+    """No structural change, but the file does not read one way (a duplicate key)."""
+    assert policy().classify(["guidelines/next.yaml"], []).name == "editorial"
+    assert policy().classify(["guidelines/next.yaml"], [], ambiguous=True).name == (
+        "guideline-change"
+    )
+
+
 def test_approval_is_a_release() -> None:
     changes = diff_guideline("next", {"status": "draft"}, {"status": "approved"})
     assert policy().classify(["guidelines/next.yaml"], changes).name == "release"

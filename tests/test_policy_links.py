@@ -105,3 +105,25 @@ def test_flag_request_days_the_time_line_disagrees_with_are_a_conflict_at_its_li
     files["policies/timeline.yaml"] = timeline.replace("    within_days: 30\n", "").encode()
     assert not [f for f in validate_files(files, bundled.schema_set()) if f.severity is Severity.ERROR and f.file.startswith("policies/")]  # fmt: skip
     assert Policies.load(files, bundled.schema_set()).certification.flag_ack_days == 30
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        ("default_class: editorial", "default_class: editoral", "is not a class of"),
+        ("substantive_class: guideline-change", "substantive_class: nope", "is not a class of"),
+        ("substantive_class: guideline-change", "substantive_class: editorial", "is an editorial"),
+    ],
+)
+def test_a_class_name_that_names_no_usable_class_is_an_error_at_its_line(
+    old: str, new: str, says: str
+) -> None:
+    """Else a change no class matches is judged by the built-in rule: one vote, no wait."""
+    files = read_directory(REPO)
+    text = files[VOTING].decode().replace(old, new)
+    files[VOTING] = text.encode()
+    [found] = [
+        f for f in validate_files(files, bundled.schema_set()) if f.rule == "policy.unknown-class"
+    ]
+    assert text.splitlines()[found.line - 1] == new and says in found.message
+    assert found.severity is Severity.ERROR

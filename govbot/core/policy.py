@@ -1,11 +1,11 @@
 """Who decides and by which rule: the committee roster and the voting policy.
 
 Both are YAML in the governed repo (``policies/committee.yaml``,
-``policies/voting.yaml``) and are read from the *base* branch, so a change
-cannot vote itself in under rules it introduces. The loaders assume
-schema-valid data (the validator reports defects with their line), yet fall
-back to defaults instead of raising: the bot must keep answering while a
-policy file is broken, and the schema check is what makes the breakage loud.
+``policies/voting.yaml``) and are read from the governed branch at the commit
+pinned when a review opened, so a change cannot vote itself in under rules it
+introduces. These loaders assume schema-valid data and fall back to defaults;
+a vote is judged only by ``Policies.load``, which fails closed (a broken or
+missing policy blocks every vote, naming its file and line).
 """
 
 from __future__ import annotations
@@ -338,7 +338,9 @@ class VotingPolicy:
     # Gerrit: a TRIVIAL_REBASE / NO_CODE_CHANGE patch set keeps the prior one's votes
     trivial_rebase_keeps_votes: bool = True
 
-    def classify(self, paths: Iterable[str], changes: Iterable[Change]) -> VoteClass:
+    def classify(
+        self, paths: Iterable[str], changes: Iterable[Change], ambiguous: bool = False
+    ) -> VoteClass:
         """The first class that matches, else the default class; never an editorial one
         for a substantive change.
 
@@ -346,11 +348,14 @@ class VotingPolicy:
         file is never judged as editorial, whatever the policy's patterns say:
         if the match (or the default) is editorial, the strictest class that is
         not (longest review period, then quorum, then ratio) judges instead.
+        Nor is an ``ambiguous`` change: one leaving a changed file that does not
+        read one way (a duplicate key: ``cutoff_score: 74`` then ``cutoff_score:
+        10``), whose meaning to other readers the structural diff cannot show.
         """
         paths, changes = list(paths), list(changes)
         chosen = next((vc for vc in self.classes if vc.matches(paths, changes)), self.default)
         if chosen.editorial and (
-            any(substantive(c) for c in changes) or any(_policy_path(p) for p in paths)
+            ambiguous or any(substantive(c) for c in changes) or any(_policy_path(p) for p in paths)
         ):
             return self.substantive
         return chosen

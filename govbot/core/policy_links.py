@@ -25,6 +25,7 @@ from govbot.core.policy import DEFAULT_ROLES
 from govbot.core.yamlio import parse_bytes
 
 RULE = "policy.unknown-role"
+UNKNOWN_CLASS = "policy.unknown-class"
 CONFLICT = "policy.conflict"
 FILES = (COMMITTEE, VOTING, TIMELINE, CERTIFICATION)
 TIMELINE_FLAG_DAYS = ("acknowledgements", "flag_request", "within_days")
@@ -36,7 +37,51 @@ def check(files: Mapping[str, bytes], severity: Severity | None) -> list[Finding
     and the flag-request days the time line and the certification policy disagree on."""
     if severity is None:
         return []
-    return [*_unknown_roles(files, severity), *_flag_days(files, severity)]
+    return [
+        *_unknown_roles(files, severity),
+        *_unknown_classes(files, severity),
+        *_flag_days(files, severity),
+    ]
+
+
+def _unknown_classes(files: Mapping[str, bytes], severity: Severity) -> list[Finding]:
+    """``default_class`` and ``substantive_class`` must name a class of voting.yaml, and the
+    substantive one a class that is not editorial.
+
+    Otherwise a change no class matches would be judged by the built-in rule
+    (one vote, no waiting, no veto): a typo in a class name must block every
+    vote instead, like any other unusable policy.
+    """
+    if VOTING not in files:
+        return []
+    voting = parse_bytes(VOTING, files[VOTING])
+    data = voting.data
+    classes = data.get("classes") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(classes, list):
+        return []  # the schema says what is wrong
+    editorial = {
+        str(c.get("name")): c.get("editorial") is True
+        or (isinstance(c.get("rule"), dict) and c["rule"].get("stale_on_change") is False)
+        for c in classes
+        if isinstance(c, dict)
+    }
+    wrong: list[tuple[KeyPath, str]] = []
+    for key in ("default_class", "substantive_class"):
+        name = data.get(key)
+        if not isinstance(name, str):
+            continue
+        if name not in editorial:
+            defined = ", ".join(editorial) or "none"
+            wrong.append(((key,), f"{key} {name!r} is not a class of {VOTING} (it defines: "
+                          f"{defined}); no vote can be judged by a class that does not exist"))  # fmt: skip
+        elif key == "substantive_class" and editorial[name]:
+            wrong.append(((key,), f"substantive_class {name!r} is an editorial class; a "
+                          "substantive change is never judged as editorial"))  # fmt: skip
+    marks = voting.locate([path for path, _ in wrong])
+    return [
+        Finding(VOTING, UNKNOWN_CLASS, message, severity, line, column, path)
+        for (path, message), (line, column) in zip(wrong, marks, strict=True)
+    ]
 
 
 def _flag_days(files: Mapping[str, bytes], severity: Severity) -> list[Finding]:

@@ -7,6 +7,9 @@ plus one pass over the roster to list who has not voted. Each person's latest
 act counts (ties at one instant go to the later input), and membership is
 judged once, at ``committee_at`` (default ``now``): someone who left the
 committee stops counting on every ballot, including the ones already cast.
+A withdrawal takes back only the vote of the comment or review it names: once
+a newer vote superseded that one, the withdrawal changes nothing, in whatever
+order the forge delivered the two.
 
 Precedence of states: held > blocked > pending > passed | failed. "failed"
 means that, once the minimum time is over, the rule cannot be met even if
@@ -28,6 +31,8 @@ from govbot.core.policy import Committee, Member, VoteRule
 from govbot.core.timeline import Calendar
 
 KINDS = ("vote", "withdraw", "hold", "unhold")
+UNKNOWN_REVISION = "?"
+"""The revision of a vote cast before the first head known for its review: never the head."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +154,8 @@ def tally(
             people[b.forge, b.account] = (key, m, standing)
         key, m, standing = people[b.forge, b.account]
         active = m if standing == "member" else None
+        if b.kind == "withdraw" and superseded(latest.get(key), b):
+            continue  # the comment or review of an older vote is gone: the newer vote stays
         if b.kind in ("vote", "withdraw"):
             latest[key] = b
         elif b.kind == "hold":
@@ -189,7 +196,11 @@ def tally(
             and b.head_sha != head_sha
             and b.head_sha not in same_content
         ):
-            why = f"stale: cast on {b.head_sha[:7]}"
+            why = (
+                "stale: cast before any revision govbot knows"
+                if b.head_sha == UNKNOWN_REVISION
+                else f"stale: cast on {b.head_sha[:7]}"
+            )
         else:
             binding, value = True, (b.value or 0) and (1 if b.value > 0 else -1)
             counted.add(key)
@@ -350,6 +361,31 @@ def _more_yes(rule: VoteRule, yes: int, no: int, size: int) -> int | None:
     # (yes + k) / (yes + k + no) >= num / den  <=>  (yes + k)(den - num) >= num * no (+1 if strict)
     needed = -(-(num * no + s) // (den - num))
     return max(0, needed - yes, 1 - yes)
+
+
+def current_vote(ballots: Iterable[Ballot], forge: str, account: str) -> Ballot | None:
+    """One voter's act that counts now (a vote or a withdrawal), as :func:`tally` reads it."""
+    current = None
+    mine = (b for b in ballots if (b.forge, b.account) == (forge, account))
+    for b in sorted(mine, key=lambda b: b.at):
+        if b.kind == "vote" or (b.kind == "withdraw" and not superseded(current, b)):
+            current = b
+    return current
+
+
+def superseded(current: Ballot | None, withdrawal: Ballot) -> bool:
+    """Whether ``withdrawal`` takes back a vote other than the voter's current one.
+
+    A withdrawal names what is gone (a comment, a review); when the vote that
+    counts came from somewhere else, it superseded the one withdrawn, whatever
+    order the forge delivered the two acts in.
+    """
+    return (
+        current is not None
+        and current.kind == "vote"
+        and bool(withdrawal.source_id and current.source_id)
+        and (current.source, current.source_id) != (withdrawal.source, withdrawal.source_id)
+    )
 
 
 def _lacks(committee: Committee, member: Member, action: str) -> str:

@@ -8,6 +8,7 @@ and read back what was published, each safe to redo after a crash.
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
@@ -99,7 +100,7 @@ class GitHubReleases(GitHubClient):
                 release = self._release(r, repo, tag)
                 if release is None:
                     raise
-        published = self._asset_sizes(release, repo, tag)
+        published = self._assets(release, repo, tag)
         for asset, data in assets.items():
             if asset not in published:
                 try:
@@ -108,16 +109,34 @@ class GitHubReleases(GitHubClient):
                 except GitHubError as e:
                     if e.status != 422:  # 422: it is there after all (a lost answer, a race)
                         raise
-                    published = self._asset_sizes(release, repo, tag)
+                    published = self._assets(release, repo, tag)
                     if asset not in published:
                         raise
-            if published.get(asset) != len(data):
-                raise ForgeError(
-                    f"release {tag} in {repo} already has {asset} of {published.get(asset)} "
-                    f"bytes, not {len(data)}; govbot never replaces a published asset",
-                    permanent=True,
-                )
+            self._same_asset(published[asset], data, repo, tag)
         return str(release.id)
+
+    def _same_asset(self, found: GitReleaseAsset, data: bytes, repo: str, tag: str) -> None:
+        """A published asset must be the very bytes govbot would upload, or publishing fails.
+
+        GitHub gives each uploaded asset a ``digest`` (``sha256:<hex>``, computed
+        by GitHub at upload); an asset without one (uploaded before GitHub had
+        digests) of the right size is downloaded and compared. A planted asset
+        of the right size but other content is never taken for the committee's.
+        """
+        expected = "sha256:" + hashlib.sha256(data).hexdigest()
+        digest = found.digest
+        if found.size == len(data) and (
+            digest == expected
+            if digest
+            else hashlib.sha256(self._download(found, repo, tag)).hexdigest() == expected[7:]
+        ):
+            return
+        what = f"{found.size} bytes" if found.size != len(data) else f"SHA-256 {digest or 'other'}"
+        raise ForgeError(
+            f"release {tag} in {repo} already has {found.name} of {what}, not "
+            f"{len(data)} bytes of {expected}; govbot never replaces a published asset",
+            permanent=True,
+        )
 
     def _release(self, r: Repository, repo: str, tag: str) -> GitRelease | None:
         try:
@@ -127,11 +146,11 @@ class GitHubReleases(GitHubClient):
                 return None
             raise
 
-    def _asset_sizes(self, release: GitRelease, repo: str, tag: str) -> dict[str, int]:
+    def _assets(self, release: GitRelease, repo: str, tag: str) -> dict[str, GitReleaseAsset]:
         assets = self._call(
             f"assets of release {tag} in {repo}", lambda: list(release.get_assets())
         )
-        return {a.name: a.size for a in assets}
+        return {a.name: a for a in assets}
 
     def _upload(self, release: GitRelease, repo: str, tag: str, asset: str, data: bytes) -> None:
         content_type = _ASSET_TYPES.get(Path(asset).suffix.lower(), "application/octet-stream")

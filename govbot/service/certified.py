@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection
@@ -33,8 +33,8 @@ from govbot.service import voting
 from govbot.service.context import Context
 from govbot.service.governed import pinned_policies
 from govbot.service.registry import handles
-from govbot.store import ballots, checks, heads, reviews
 from govbot.store import certified as stored
+from govbot.store import checks, reviews
 from govbot.store.certified import Certification
 from govbot.store.effects import Effects
 from govbot.store.reviews import ReviewState
@@ -65,8 +65,8 @@ def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effe
         ctx.forge.read_files(ref.repo, checked.base_sha),
         ctx.forge.read_files(ref.repo, checked.head_sha),
     )
-    vote = _vote(ctx, conn, review, event.head_sha or review.head_sha, checked.head_sha)
     when = ctx.when(event.at)
+    vote = _vote(ctx, conn, review, event.head_sha or review.head_sha, checked.head_sha, when)
     dates = approval_dates(conn, ref.forge, ref.repo)
     dates.update({path: when.date() for path in own})
     certified = registry.build(after, when.date(), dates)
@@ -101,13 +101,16 @@ def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effe
 
 
 def _vote(
-    ctx: Context, conn: Connection, review: ReviewState, merged: str | None, checked: str
+    ctx: Context,
+    conn: Connection,
+    review: ReviewState,
+    merged: str | None,
+    checked: str,
+    merged_on: datetime,
 ) -> str:
-    """The Foundation's vote as it stands on the merged head: ``passed``, else its state
-    (``stale`` when it passed on another head than the one merged)."""
-    _, result, _ = voting.judge(
-        ctx, review, ballots.for_review(conn, review.key), heads.history(conn, review.key)
-    )
+    """The Foundation's vote as it stood on the merged head when it merged: ``passed``,
+    else its state (``stale`` when it passed on another head than the one merged)."""
+    result = voting.judge_merged(ctx, conn, review, merged_on)
     if merged != result.head_sha or merged != checked:
         return "stale"
     return result.state

@@ -120,7 +120,7 @@ def _review(
     vote_class, outcome = voting.evaluate(
         policies,
         current.vote_class if current else None,
-        cast,
+        voting.bound(cast, history),
         review.forge,
         review.head_sha,
         review.period_start,

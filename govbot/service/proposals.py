@@ -75,21 +75,37 @@ def on_revision(
     except ForgeError as e:
         if not e.permanent:
             raise
-        effects.reviews.append(_update(event, at, ctx.receipt, current, governed, None))
+        # The head is recorded all the same, of no known class and a content of its own:
+        # votes bind to it, the substantive class judges it, and a class that changes
+        # (to unknown) restarts the review period, as any other class change does.
+        known = heads.history(conn, ref.key)
+        restart = bool(known) and known[-1].vote_class is not None
+        effects.reviews.append(_update(event, at, ctx.receipt, current, governed, None, restart))
+        effects.heads.append((ref.key, event.head_sha, f"unread:{event.head_sha}", None, at))
         summary = f"govbot could not read the change: {e}"
         post(ctx, event, base_rev, "neutral", "Revisions not available", summary, [], effects)
+        effects.tally.append(ref.key)
         return
-    # judged by the process in force when the revision was pushed (the era's paragraphs)
-    result = check(base, head, ctx.schemas, ctx.cache, policy_files, when=at)
+    # judged by the process in force when govbot received the revision (the era's
+    # paragraphs, the time line's windows): never at a time the payload states, which
+    # could reopen a window the time line has closed
+    result = check(base, head, ctx.schemas, ctx.cache, policy_files, when=ctx.receipt)
     # products: a verdict per program and the Foundation's vote; guidelines: their impact
-    certified = certification.review(base, head, policy_files, result.findings, at, pinned)
+    certified = certification.review(base, head, policy_files, result.findings, ctx.receipt, pinned)
+    # a changed file that does not read one way (a duplicate key, a syntax error) may
+    # mean to another reader what the structural diff does not show: never editorial
+    changed = set(result.changed_files)
+    ambiguous = any(
+        f.severity is Severity.ERROR and f.rule.startswith("yaml.") and f.file in changed
+        for f in result.findings
+    )
     try:
         policies: Policies | None = Policies.load(policy_files, ctx.schemas)
     except PolicyUnusable:
         policies = None  # the tally says why no vote can pass
     vote_class: str | None = certified.vote_class
     if vote_class is None and policies is not None:
-        vote_class = policies.voting.classify(result.changed_files, result.changes).name
+        vote_class = policies.voting.classify(result.changed_files, result.changes, ambiguous).name
     history = heads.history(conn, ref.key)
     previous = history[-1] if history else None
     content = layout.content_key(head)

@@ -24,7 +24,7 @@ from govbot.service.context import Context
 from govbot.service.governed import governed_branch
 from govbot.service.registry import handles
 from govbot.service.voting import account_of, plain, same_person
-from govbot.store import ballots, checks, heads, reviews
+from govbot.store import checks, reviews
 from govbot.store import decisions as stored_decisions
 from govbot.store.effects import Effects
 
@@ -158,9 +158,7 @@ def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effe
     released = [g for g in release.released(base_files, after) if g in own]
     if not released:
         return
-    _, result, _ = voting.judge(
-        ctx, review, ballots.for_review(conn, ref.key), heads.history(conn, ref.key)
-    )
+    result = voting.judge_merged(ctx, conn, review, ctx.when(event.at))
     merged_head = event.head_sha or review.head_sha
     problem = None
     if result.state != "passed":
@@ -174,7 +172,9 @@ def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effe
             f"{', '.join(released)} merged without a passed vote on the merged head ({problem}): "
             "not published. Chairs, please decide."
         )
-        ctx.forge.upsert_comment(ref, ERROR_MARKER, body, head_sha=merged_at)
+        ctx.forge.upsert_comment(
+            ref, ERROR_MARKER, body, head_sha=merged_at, notify=tuple(voting.chairs(ctx, review))
+        )
         effects.audit.append(
             ("release-not-published", ref.key, {"guidelines": released, "why": problem})
         )
@@ -191,6 +191,7 @@ def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effe
                 ERROR_MARKER,
                 f"Release {guideline_id} not published: {e}. Chairs, please decide.",
                 head_sha=merged_at,
+                notify=tuple(voting.chairs(ctx, review)),
             )
             effects.audit.append(
                 ("release-conflict", ref.key, {"guideline": guideline_id, "error": str(e)})

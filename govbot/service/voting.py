@@ -17,6 +17,7 @@ Three rules make the result the committee's own:
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +29,15 @@ from govbot.core.decisions import ballot as decision_ballot
 from govbot.core.events import Actor, CommentCommand, Event, ReviewRef, VoteCast, VoteWithdrawn
 from govbot.core.policies import Policies, PolicyUnusable
 from govbot.core.policy import Committee, VoteClass
-from govbot.core.votes import Ballot, Tally, render_markdown, tally
+from govbot.core.votes import (
+    UNKNOWN_REVISION,
+    Ballot,
+    Tally,
+    current_vote,
+    render_markdown,
+    superseded,
+    tally,
+)
 from govbot.forges.base import CheckReport, ForgeError
 from govbot.forges.recording import RecordingForge
 from govbot.service.context import Context, reports_of
@@ -143,17 +152,18 @@ def on_ballot(
             return
     account = account_of(ctx, event.review.forge, actor)
     at = ctx.when(event.at)
-    history = heads.history(conn, key)
+    # A review vote names its commit; a comment's revision is the head at the comment's
+    # own time, read from the head history when tallied (see bound): a push delivered
+    # after the comment still counts as what the comment was given on.
     revision = event.head_sha if isinstance(event, VoteCast) else None
-    revision = revision or heads.head_at(history, at) or (review.head_sha if review else None)
     cast, unknown = ballots_for(event, account, at, revision)
     effects.audit.append((type(event).__name__, key, {**plain(event), "account": account}))
     if unknown:
         head = review.head_sha if review is not None else ""
         ctx.forge.upsert_comment(event.review, HELP_MARKER, COMMAND_HELP, head_sha=head or "")
-    if isinstance(event, VoteWithdrawn) and event.source_id:
-        current = _current_vote(stored_ballots.for_review(conn, key), event.review.forge, account)
-        if current is not None and current.source_id and current.source_id != event.source_id:
+    if isinstance(event, VoteWithdrawn) and cast:
+        current = current_vote(stored_ballots.for_review(conn, key), event.review.forge, account)
+        if superseded(current, cast[0]):
             # An old, superseded vote's comment or review is gone; the current vote stays.
             effects.audit.append(
                 ("superseded-vote-removed", key, {"account": account, "gone": event.source_id})
@@ -165,13 +175,6 @@ def on_ballot(
         return
     if cast:
         effects.tally.append(key)
-
-
-def _current_vote(ballots: list[Ballot], forge: str, account: str) -> Ballot | None:
-    """The voter's latest vote or withdrawal: what counts for them now."""
-    mine = [b for b in ballots if b.forge == forge and b.account == account]
-    acts = [b for b in mine if b.kind in ("vote", "withdraw")]
-    return max(acts, key=lambda b: b.at) if acts else None
 
 
 def refuse_act(
@@ -188,18 +191,21 @@ def refuse_act(
         f"@{by.login} {what} a vote or command of @{actor.login} ({event.review.key}): "
         f"only the voter can cast or take back their vote, so nothing changed."
     )
+    # One notice per act tampered with (a new comment notifies; a later attempt never
+    # overwrites the notice of an earlier one); a redelivery edits its own notice.
+    source = event.comment_id if isinstance(event, CommentCommand) else event.source_id
     ctx.forge.upsert_comment(
         event.review,
-        INTEGRITY_MARKER,
+        INTEGRITY_MARKER.replace(" -->", f":{source} -->") if source else INTEGRITY_MARKER,
         text + " The chairs are asked to look.",
         head_sha=(review.head_sha or "") if review else "",
-        notify=tuple(_chairs(ctx, review)),
+        notify=tuple(chairs(ctx, review)),
     )
     detail = {**plain(event), "voter": actor.login, "voter_id": actor.id, "by": by.login}
     effects.audit.append(("act-by-another-refused", event.review.key, {**detail, "by_id": by.id}))
 
 
-def _chairs(ctx: Context, review: ReviewState | None) -> list[str]:
+def chairs(ctx: Context, review: ReviewState | None) -> list[str]:
     """The logins of the members who may lift holds (the chairs), by the pinned policies."""
     if review is None or not review.policy_sha:
         return []
@@ -218,6 +224,19 @@ def _chairs(ctx: Context, review: ReviewState | None) -> list[str]:
 # -- the tally -------------------------------------------------------------------------
 
 
+def bound(ballots: list[Ballot], history: list[heads.Head]) -> list[Ballot]:
+    """Each vote with the revision it was given on: a vote that names none (a comment)
+    gets the head its review had at the vote's own time, by the head history as it is
+    known now; one cast before any head govbot knows is bound to none (stale on every
+    head), never to whatever head the review has when it is tallied."""
+    return [
+        replace(b, head_sha=heads.head_at(history, b.at) or UNKNOWN_REVISION)
+        if b.kind == "vote" and b.head_sha is None
+        else b
+        for b in ballots
+    ]
+
+
 def tally_review(
     ctx: Context, engine: Engine, review_key: str, *, post: bool = False
 ) -> str | None:
@@ -231,8 +250,8 @@ def tally_review(
         if review.policy_sha is None:  # seen before pinning existed: pin it now, once
             review = _pin(ctx, engine, review)
         with engine.connect() as conn:
-            ballots = stored_ballots.for_review(conn, review_key)
             history = heads.history(conn, review_key)
+            ballots = bound(stored_ballots.for_review(conn, review_key), history)
             previous = votes.get(conn, review_key)
         report, result, counts = judge(ctx, review, ballots, history)
         changed = previous is None or (previous.state, previous.summary, previous.head_sha) != (
@@ -263,6 +282,17 @@ def tally_review(
             apply(conn, effects, ctx.actor)
             reviews.tallied(conn, review_key, review.tally_seq)
         return result.state if (changed or post) else None
+
+
+def judge_merged(
+    ctx: Context, conn: Connection, review: ReviewState, merged_on: datetime
+) -> VoteResult:
+    """The vote as it stood when the review merged, not when a worker got to the merge:
+    a merge delivered before the review period ended and processed after it has not
+    passed, and a vote cast after the merge never counts for it."""
+    cast = [b for b in stored_ballots.for_review(conn, review.key) if b.at <= merged_on]
+    then = replace(ctx, now=lambda: merged_on)
+    return judge(then, review, cast, heads.history(conn, review.key))[1]
 
 
 def _pin(ctx: Context, engine: Engine, review: ReviewState) -> ReviewState:
@@ -324,6 +354,7 @@ def judge(
     head = review.head_sha or ""
     ref = review.ref
     now = ctx.now()
+    ballots = bound(ballots, history)
     current = next((h for h in reversed(history) if h.head_sha == head), None)
     class_name = current.vote_class if current is not None else None
     same = frozenset(

@@ -394,6 +394,7 @@ class FakeGitHub:
         # GitHub's installation tokens: "stateless" (ghs_<app id>_<JWT>, ~520 characters with
         # dots and dashes, minted since April 2026) or the former 40-character "stateful" ones
         self.token_format = "stateless"
+        self.asset_digests = True  # GitHub's "digest" of each release asset (since June 2025)
         self.clock_skew = 0.0  # seconds the server's clock (Date, rate-limit resets) is off
         self._failures: list[_Failure] = []
         self.delays: dict[tuple[str, str], float] = {}  # (method, path part) -> seconds to stall
@@ -496,7 +497,9 @@ class FakeGitHub:
         meta = r["asset_meta"][name]
         url = self.api(f"/repos/{repo.full_name}/releases/assets/{meta['id']}")
         download = f"{self.url}/{repo.full_name}/releases/download/{r['tag_name']}/{name}"
-        return {"id": meta["id"], "name": name, "label": "", "size": len(r["assets"][name]),
+        digest = "sha256:" + hashlib.sha256(r["assets"][name]).hexdigest()  # GitHub's, at upload
+        digest = digest if self.asset_digests else None  # assets uploaded before June 2025
+        return {"id": meta["id"], "name": name, "label": "", "size": len(r["assets"][name]), "digest": digest,
                 "content_type": meta["content_type"], "state": "uploaded", "download_count": 0,
                 "url": url, "browser_download_url": download, "uploader": self.user("govbot[bot]"),
                 "created_at": NOW, "updated_at": NOW}  # fmt: skip
