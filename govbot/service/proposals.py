@@ -15,7 +15,13 @@ from sqlalchemy import Connection
 
 from govbot.core import layout, report
 from govbot.core.check import check
-from govbot.core.events import ChangeAbandoned, ChangeMerged, ChangeProposed, ChangeUpdated
+from govbot.core.events import (
+    ChangeAbandoned,
+    ChangeMerged,
+    ChangeProposed,
+    ChangeUpdated,
+    ReviewRef,
+)
 from govbot.core.findings import Finding, Severity
 from govbot.core.policies import Policies, PolicyUnusable
 from govbot.forges.base import Annotation, CheckReport, ForgeError
@@ -105,7 +111,10 @@ def on_revision(
         policies = None  # the tally says why no vote can pass
     vote_class: str | None = certified.vote_class
     if vote_class is None and policies is not None:
-        vote_class = policies.voting.classify(result.changed_files, result.changes, ambiguous).name
+        paths, listed = _other_paths(ctx, ref, effects)
+        vote_class = policies.voting.classify(
+            [*result.changed_files, *paths], result.changes, ambiguous or not listed
+        ).name
     history = heads.history(conn, ref.key)
     previous = history[-1] if history else None
     content = layout.content_key(head)
@@ -157,6 +166,25 @@ def _already_checked(
         return False
     latest = checks.latest(conn, event.review.key)
     return latest is not None and latest.head_sha == event.head_sha
+
+
+def _other_paths(ctx: Context, ref: ReviewRef, effects: Effects) -> tuple[list[str], bool]:
+    """Paths the change touches outside the files govbot reads (``schemas/`` and the
+    like), which a class's path patterns may name (``schemas/**`` is a policy change);
+    and whether the forge could list them.
+
+    The forge's list is the review's latest, a superset of this head's when a push
+    is on its way: a stricter class at worst, never a looser one. A list the forge
+    refuses leaves the class to the substantive class, never the editorial one.
+    """
+    try:
+        listed = ctx.forge.changed_files(ref)
+    except ForgeError as e:
+        if not e.permanent:
+            raise
+        effects.audit.append(("changed-files-unknown", ref.key, {"error": str(e)[:500]}))
+        return [], False
+    return [p for p in listed if not layout.is_governed(p)], True
 
 
 def _rebased_content(
