@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from govbot import metrics
 from govbot.core.yamlio import dump, parse_bytes
 from govbot.forges.base import DEFAULT_TIMEOUT
 from govbot.forges.github import GitHubForge
@@ -306,7 +307,9 @@ def test_a_delivery_that_kills_its_worker_every_time_is_parked_after_n_claims(
                 .where(tables.deliveries.c.delivery_id == "d-1")
                 .values(locked_until=utcnow() - timedelta(seconds=1))
             )
+    parked_before = metrics.DELIVERIES_PARKED._value.get()
     assert w.run_once() == "done"  # the 4th claim parks review 1 and checks review 2
+    assert metrics.DELIVERIES_PARKED._value.get() == parked_before + 1  # operators see it
     row = status(engine, "d-1")
     assert (row.status, row.attempts) == ("parked", 3) and "never finished" in row.last_error
     assert status(engine, "d-2").status == "done"

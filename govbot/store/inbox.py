@@ -28,6 +28,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,10 +38,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, case, desc, func, or_, select, update
 
+from govbot import metrics
 from govbot.store.models import utcnow
 from govbot.store.tables import aware, insert
 from govbot.store.tables import deliveries as T
 from govbot.store.tables import forge_limits as L
+
+log = logging.getLogger("govbot.inbox")
 
 DEFAULT_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
@@ -188,6 +192,8 @@ def claim(
         if row.status == "processing":
             break
         # parked: a crash loop ends here, and the next delivery is claimed instead
+        metrics.DELIVERIES_PARKED.inc()
+        log.error("delivery %s parked: %s", row.id, CRASH_LOOP.format(attempts=max_attempts))
     return Claimed(
         row.id,
         row.source,
