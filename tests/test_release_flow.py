@@ -109,6 +109,30 @@ def test_a_release_merged_without_a_passed_vote_is_not_published(
     assert "release-not-published" in actions and "published" not in actions
 
 
+def test_a_merge_whose_commit_is_unknown_publishes_nothing_and_asks_the_chairs(
+    engine: Any, release_repo: dict[str, Any]
+) -> None:
+    """A merge event without its merge commit (what reconciliation can read back from
+    Gerrit) never tags a guessed commit (the branch's tip may hold later merges): the
+    chairs are asked to publish by hand."""
+    bot = Bot(engine, release_repo["repo"])
+    base, head = release_repo["base"], release_repo["head"]
+    bot.github("pull_request", pull("opened", base, head, T0))
+    for i, login in enumerate(["member-carol", "member-dave", "chair-bob", "chair-alice"]):
+        bot.now = T0 + timedelta(minutes=i + 1)
+        bot.github("pull_request_review", approve(login, head, bot.now))
+    bot.now = T0 + timedelta(days=8)
+    bot.clock.tick()
+    unknown = merged(base, head, bot.now)
+    unknown["pull_request"]["merge_commit_sha"] = None
+    bot.github("pull_request", unknown)
+    actions = [a for a, _ in audit(engine)]
+    assert "release-merge-commit-unknown" in actions and "published" not in actions
+    with engine.connect() as conn:
+        bodies = [b for (b,) in conn.execute(select(ReportRow.body)).all()]
+    assert any("govbot release publish" in b and "@chair-alice" in b for b in bodies)
+
+
 def request(login: str, body: str, number: int = 3) -> dict[str, Any]:
     """A comment on a plain tracking issue of a repository whose default branch is main."""
     return minimal_payload("issue_comment", "created", {

@@ -27,6 +27,7 @@ from govbot.service.voting import account_of, plain, same_person
 from govbot.store import checks, reviews
 from govbot.store import decisions as stored_decisions
 from govbot.store.effects import Effects
+from govbot.store.reviews import ReviewState
 
 ERROR_MARKER = "<!-- govbot:release -->"
 REQUEST_MARKER = "<!-- govbot:release-request -->"
@@ -131,6 +132,33 @@ def _refuse(ctx: Context, event: CommentCommand, why: str, effects: Effects) -> 
     )
 
 
+def _merge_commit_unknown(
+    ctx: Context,
+    review: ReviewState,
+    event: ChangeMerged,
+    base_sha: str,
+    head_sha: str,
+    effects: Effects,
+) -> None:
+    """A merge whose commit govbot does not know (Gerrit's REST record of a change
+    merged while govbot was away names none): a release is never tagged at a guessed
+    commit (the branch's tip may hold later merges), so the chairs are asked to publish
+    it by hand. The real event, if it comes later, carries the commit and publishes."""
+    ref = event.review
+    own = release.released(
+        ctx.forge.read_files(ref.repo, base_sha), ctx.forge.read_files(ref.repo, head_sha)
+    )
+    if not own:
+        return
+    body = (
+        f"{', '.join(own)} merged while govbot could not see the merge commit: not published. "
+        "Chairs, please publish with `govbot release publish ID --commit SHA` once the "
+        "merge commit is known."
+    )
+    ctx.forge.upsert_comment(ref, ERROR_MARKER, body, notify=tuple(voting.chairs(ctx, review)))
+    effects.audit.append(("release-merge-commit-unknown", ref.key, {"guidelines": own}))
+
+
 @handles(ChangeMerged)
 def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effects) -> None:
     """Publish what this review itself approved, if its own vote passed at the merged head.
@@ -151,6 +179,9 @@ def on_merged(event: ChangeMerged, ctx: Context, conn: Connection, effects: Effe
         effects.audit.append(
             ("merge-not-governed", ref.key, {"branch": event.base_ref, "sha": merged_at})
         )
+        return
+    if event.merge_sha is None:
+        _merge_commit_unknown(ctx, review, event, checked.base_sha, checked.head_sha, effects)
         return
     after = ctx.forge.read_files(ref.repo, merged_at)
     base_files = ctx.forge.read_files(ref.repo, checked.base_sha)
