@@ -229,6 +229,17 @@ def stream_event(fake: FakeGerrit, kind: str, number: int, ps: int, **extra: Any
     }  # fmt: skip
 
 
+def seeded_gerrit(engine: Any, fake: FakeGerrit, revisions: dict[str, Any]) -> Bot:
+    """The project on the fake Gerrit: main at the base, the first head's commit known;
+    the members' accounts; a bot whose worker talks to it."""
+    fake.heads[PROJECT] = "main"
+    fake.accounts.update(GERRIT_IDS)
+    source = revisions["repo"]
+    fake.add_commit(PROJECT, revisions["base"], read_git(source, revisions["base"]), branch="main")
+    fake.add_commit(PROJECT, revisions["head1"], read_git(source, revisions["head1"]))
+    return Bot(engine, source, forge=fake.forge())
+
+
 def post_gerrit(bot: Bot, event: dict[str, Any]) -> str:
     auth = "Basic " + base64.b64encode(f"gerrit:{SECRET}".encode()).decode()
     answer = bot.client.post(
@@ -245,14 +256,7 @@ def test_gerrit_downtime_is_reconciled_once(engine: Any, revisions: dict[str, An
     text (its first line "Patch Set 1: Code-Review+1" names the vote) and
     ``eventCreatedOn``, the message's time in epoch seconds."""
     with running() as fake:
-        fake.heads[PROJECT] = "main"
-        fake.accounts.update(GERRIT_IDS)
-        source = revisions["repo"]
-        fake.add_commit(
-            PROJECT, revisions["base"], read_git(source, revisions["base"]), branch="main"
-        )
-        fake.add_commit(PROJECT, revisions["head1"], read_git(source, revisions["head1"]))
-        bot = Bot(engine, source, forge=fake.forge())
+        bot = seeded_gerrit(engine, fake, revisions)
         # -- the stream is down: a change is uploaded, reviewers vote ---------------------
         fake.clock = T0.timestamp()
         fake.add_change(
@@ -512,3 +516,45 @@ def test_a_rate_limited_sweep_holds_the_forge_and_the_next_sweep_sends_nothing(
         sent = len(gh.requests)
         assert reconcile(engine, "github", forge, scopes=[REPO]) == []
         assert len(gh.requests) == sent
+
+
+def test_gerrit_a_change_merged_while_away_is_closed_and_the_late_event_still_counts(
+    engine: Any, revisions: dict[str, Any]
+) -> None:
+    """rest-api-changes.txt ChangeInfo: ``submitted`` ("The timestamp of when the change
+    was submitted"), ``submitter`` (AccountInfo), both "only set for merged changes"; no
+    merge commit. A change govbot has open that merged while it was away is closed by
+    the next sweep (the clock stops re-tallying it); the late real ``change-merged``,
+    which carries ``newRev``, is a new event, not a duplicate, and changes nothing more."""
+    from govbot.store import reviews
+
+    with running() as fake:
+        bot = seeded_gerrit(engine, fake, revisions)
+        fake.clock = T0.timestamp()
+        fake.add_change(PROJECT, 42, revisions["head1"], {"guidelines/next.yaml": {"status": "M"}},
+                        branch="main")  # fmt: skip
+        bot.now = T0 + timedelta(minutes=5)
+        reconcile(engine, "gerrit", fake.forge(), scopes=[PROJECT], now=lambda: bot.now)
+        bot.worker.run(once=True)
+        with engine.connect() as conn:
+            assert reviews.get(conn, GERRIT_KEY).state == "open"
+        # -- away: the change is submitted ---------------------------------------------------
+        fake.clock = (T0 + timedelta(minutes=30)).timestamp()
+        merge_sha = fake.merge(PROJECT, 42)
+        bot.now = T0 + timedelta(hours=1)
+        [sweep] = reconcile(engine, "gerrit", fake.forge(), scopes=[PROJECT], now=lambda: bot.now)
+        assert sweep.stored == 1
+        bot.worker.run(once=True)
+        with engine.connect() as conn:
+            review = reviews.get(conn, GERRIT_KEY)
+        assert (review.state, review.updated_at) == ("merged", T0 + timedelta(minutes=30))
+        # -- a second sweep finds nothing; the late real event is processed, harmlessly ----
+        [again] = reconcile(engine, "gerrit", fake.forge(), scopes=[PROJECT], now=lambda: bot.now)
+        assert again.stored == 0
+        late = stream_event(fake, "change-merged", 42, 1, newRev=merge_sha,
+                            eventCreatedOn=int(fake.clock),
+                            submitter={"name": "chair-alice", "username": "chair-alice"})  # fmt: skip
+        assert post_gerrit(bot, late) == "queued"
+        bot.worker.run(once=True)
+        with engine.connect() as conn:
+            assert reviews.get(conn, GERRIT_KEY).state == "merged"

@@ -579,6 +579,8 @@ def _gerrit_change(
             if kind == "change-restored":
                 delivery = f"gerrit-restored-{project}~{number}-{ps}-{event['eventCreatedOn']}"
             found.add("gerrit", delivery, kind, event)
+    elif change.get("status") in CLOSED and state is not None and state.state == "open":
+        found.add("gerrit", *_gerrit_closed(change, attribute, current, ps))
     shas = {r.get("_number"): sha for sha, r in revisions.items()}
     for message in change.get("messages") or []:
         at = _gerrit_time(message.get("date"))
@@ -592,6 +594,34 @@ def _gerrit_change(
             continue  # govbot's own results
         event = _comment_added(attribute, message, at, shas, vote_label)
         found.add("gerrit", f"gerrit-msg-{message.get('id')}", "comment-added", event)
+
+
+CLOSED = {"MERGED": "change-merged", "ABANDONED": "change-abandoned"}
+
+
+def _gerrit_closed(
+    change: dict[str, Any], attribute: dict[str, Any], current: Any, ps: Any
+) -> tuple[str, str, dict[str, Any]]:
+    """The ``change-merged`` / ``change-abandoned`` event of a change govbot still has
+    open (cmd-stream-events.txt), from ChangeInfo: ``submitted`` and ``submitter`` for a
+    merge, ``updated`` for an abandon. ChangeInfo names no merge commit, so the event
+    has no ``newRev``: the review is closed, but no release is tagged at a guessed
+    commit (the real event, if it comes, carries it). The event's identity differs
+    from the real one's (no ``newRev``), so a late real event is processed too; closing
+    a closed review is idempotent."""
+    kind = CLOSED[str(change["status"])]
+    merged = kind == "change-merged"
+    at = _gerrit_time(change.get("submitted") if merged else change.get("updated"))
+    event: dict[str, Any] = {
+        "type": kind,
+        "change": attribute,
+        "patchSet": {"number": ps, "revision": current},
+        "eventCreatedOn": int(at.timestamp()),
+    }
+    if merged:
+        event["submitter"] = _account(change.get("submitter"))
+    number = f"{attribute['project']}~{attribute['number']}"
+    return f"gerrit-{kind}-{number}-{event['eventCreatedOn']}", kind, event
 
 
 def _comment_added(

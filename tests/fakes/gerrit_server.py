@@ -175,9 +175,11 @@ class FakeGerrit:
             }
         self.tags[project, tag] = info
 
-    def merge(self, project: str, number: int) -> str:
+    def merge(self, project: str, number: int, submitter: str = "chair-alice") -> str:
         """Submit the change: its branch moves to a new commit with the change's tree."""
         change = self.changes[project, str(number)]
+        change["updated"] = change["submitted"] = self.clock
+        change["submitter"] = submitter
         sha = _sha(f"merged:{project}:{number}:{change['current']}")
         self.trees[project, sha] = dict(self.trees.get((project, change["current"]), {}))
         self.branches[project, change["branch"]] = sha
@@ -541,6 +543,9 @@ class FakeGerrit:
         }
         if change["topic"]:
             info["topic"] = change["topic"]
+        if "submitted" in change:  # ChangeInfo: "Only set for merged changes."
+            info["submitted"] = _timestamp(change["submitted"])
+            info["submitter"] = self._account(change["submitter"], options)
         if {"CURRENT_REVISION", "ALL_REVISIONS"} & set(options):
             shas = change["patch_sets"] if "ALL_REVISIONS" in options else [change["current"]]
             info["current_revision"] = change["current"]
