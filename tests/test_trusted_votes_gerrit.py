@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import copy
 import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -40,21 +39,11 @@ from govbot.forges.gerrit import GerritForge
 from govbot.repo.snapshots import read_directory, read_git
 from tests.conftest import REPO
 from tests.fakes.gerrit_server import FakeGerrit, running
-from tests.test_vote_scenario import CAPABILITY, GERRIT_IDS, T0, Bot
+from tests.test_vote_scenario import CAPABILITY, GERRIT_IDS, T0, Bot, git
 
 PROJECT = "governance/guidelines"
 KEY = f"gerrit:{PROJECT}#42"
 MEMBERS = ("member-carol", "member-erin", "chair-bob", "chair-alice")  # Dave has no Gerrit seat
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
 
 
 def _commit(repo: Path, parent: str, files: dict[str, bytes], message: str) -> str:
