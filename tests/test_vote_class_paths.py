@@ -43,3 +43,41 @@ def test_a_change_to_files_govbot_does_not_read_is_classed_by_their_paths(
         with engine.connect() as conn:
             [head] = heads.history(conn, f"github:{REPO}#{pull['number']}")
         assert (head.head_sha, head.vote_class) == ("c" * 40, "policy-change")
+
+
+def test_a_change_whose_files_the_forge_will_not_list_is_never_editorial(
+    engine: Any, revisions: dict[str, Any]
+) -> None:
+    """The unhappy path: the forge answers 404 to the list of the pull request's files
+    (a permanent error). The change, which the diff sees as no change at all, is judged
+    by the substantive class, never by the editorial default, and the refusal is audited."""
+    import json
+
+    from sqlalchemy import select
+
+    from govbot.store.models import AuditEntry
+
+    with github_server() as gh:
+        repo = seeded_github(gh, revisions)
+        base = revisions["base"]
+        files = {**read_git(revisions["repo"], base), "schemas/extra.schema.json": b"{}\n"}
+        repo.commit("d" * 40, files, branch="schemas-only", parents=[base])
+        repo.clock = iso(T0)
+        pull = repo.open_pull("schemas-only", "main", "Loosen a schema")
+        payload = gh.pull_json(repo, pull)
+        del repo.pulls[pull["number"]]  # the forge no longer knows it: 404 on its files
+        bot = Bot(engine, revisions["repo"], forge=gh.forge())
+        opened = {"action": "opened", "number": pull["number"], "pull_request": payload,
+                  "repository": {"full_name": REPO, "default_branch": "main"},
+                  "sender": gh.user("contributor")}  # fmt: skip
+        post_github(bot, "pull_request", opened)
+        bot.worker.run(once=True)
+        key = f"github:{REPO}#{pull['number']}"
+        with engine.connect() as conn:
+            [head] = heads.history(conn, key)
+            audited = conn.execute(
+                select(AuditEntry.action, AuditEntry.detail).where(AuditEntry.subject == key)
+            ).all()
+        assert head.vote_class == "guideline-change"  # voting.yaml's substantive_class
+        assert any(a == "changed-files-unknown" and "404" in json.loads(d)["error"]
+                   for a, d in audited)  # fmt: skip
