@@ -10,7 +10,8 @@ GOVBOT_* settings. `make run` is started in the background and waited for until
 has processed what was sent (a newcomer would look a moment later). A block the
 README marks `<!-- newcomer: skipped: why -->` is skipped, and why is printed; one
 marked `<!-- newcomer: expect N: why -->` must exit N (the README says so beside it);
-so is `make test` (it is CI's own first step). Exit 0 when every command ran.
+so is `make test` (it is CI's own first step), and so is a block that reads ../shared
+when there is none (a clone on its own). Exit 0 when every command ran.
 
 Usage: python3 .ci/newcomer.py [--port 8000] [--keep]
 """
@@ -96,6 +97,10 @@ def main() -> int:
         for line, note, body in blocks((clone / "README.md").read_text()):
             if note.startswith("skipped:"):
                 print(f"README.md:{line}: skipped: {note.removeprefix('skipped:').strip()}")
+                skipped += 1
+                continue
+            if "../shared" in body and not (scratch / "shared").is_dir():
+                print(f"README.md:{line}: skipped: it reads ../shared, which is not beside {ROOT}")
                 skipped += 1
                 continue
             script = []
