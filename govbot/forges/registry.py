@@ -8,7 +8,6 @@ credentials for a forge, govbot runs in dry-run mode against a local clone.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -54,27 +53,28 @@ def normalise(source: str, event: str, payload: Any) -> list[Event] | None:
     raise PayloadError(f"unknown source {source!r}")
 
 
-def event_key(
-    source: str, event: str, payload: Any, body: bytes | bytearray | None = None
-) -> str | None:
+def event_key(source: str, event: str, payload: Any, body_digest: str | None = None) -> str | None:
     """The identity of the event a delivery carries, beside its delivery id.
 
     First the forge object it reports, when that has a lasting identity
     (``github_events.event_key``, ``gerrit_events.event_key``): reconciliation's
     synthesized delivery and the late real webhook of the same thing share it.
-    Otherwise, GitHub: the event type and the SHA-256 of the signed body (the
+    Otherwise, GitHub: the event type and a digest of the signed body (the
     delivery id header is not covered by the HMAC, so a captured body replayed
-    under a new id is the same event); Gerrit: the event's own fields
+    under a new id is the same event). The receiver passes the HMAC it has just
+    checked: equal bodies have equal HMACs under the webhook secret, and a replay
+    must carry a valid one (hashing the body again was a twentieth of the time
+    to acknowledge a delivery). Gerrit: the event's own fields
     (``gerrit_events.identity``), so a byte that does not change the event does
-    not make a new one. Synthesized deliveries pass no body: a pull request's
+    not make a new one. Synthesized deliveries pass no digest: a pull request's
     head has no lasting key (a head can come back), its handler is idempotent.
     """
     if source == "github":
         from govbot.forges import github_events
 
         key = github_events.event_key(event, payload)
-        if key is None and body is not None:
-            key = f"{event}:{hashlib.sha256(body).hexdigest()}"
+        if key is None and body_digest is not None:
+            key = f"{event}:{body_digest}"
         return key
     if source == "gerrit" and isinstance(payload, dict):
         from govbot.forges import gerrit_events

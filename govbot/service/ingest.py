@@ -18,6 +18,6 @@ def record_stream_event(engine: Engine, event: dict[str, Any]) -> bool:
     body = json.dumps(event, sort_keys=True, separators=(",", ":")).encode()
     delivery_id = hashlib.sha256(body).hexdigest()
     kind = str(event.get("type", ""))
-    key = registry.event_key("gerrit", kind, event, body)
+    key = registry.event_key("gerrit", kind, event)
     with engine.begin() as conn:
         return inbox.record(conn, "gerrit", delivery_id, kind, None, body, key)

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, desc, func, or_, select, update
+from sqlalchemy import Connection, Dialect, Engine, and_, case, desc, func, or_, select, update
 
 from govbot import metrics
 from govbot.store.models import utcnow
@@ -84,36 +84,61 @@ def record(
     return record_many(conn, [(source, delivery_id, event, action, body, event_key)])[0]
 
 
+BATCH_ROWS = 256  # rows per statement: well under SQLite's and PostgreSQL's parameter limits
+_INSERTED = ("source", "delivery_id", "event", "action", "body", "event_key",
+             "received_at", "available_at")  # fmt: skip
+
+
 @cache
-def _insert_statement(dialect_name: str) -> Any:
-    # No conflict target: a row that collides on either unique key (the delivery id,
-    # or the event's identity) is skipped, on PostgreSQL and SQLite alike.
-    return insert(dialect_name, T).on_conflict_do_nothing().returning(T.c.source, T.c.delivery_id)
+def insert_sql(paramstyle: str, rows: int, returning: bool = True) -> str:
+    """``rows`` deliveries in one INSERT that skips a row colliding on either unique
+    key (the delivery id, or the event's identity), on PostgreSQL and SQLite alike;
+    with ``returning``, it names the rows it stored."""
+    mark = "?" if paramstyle == "qmark" else "%s"
+    row = f"({', '.join([mark] * len(_INSERTED))}, 'queued', 0)"
+    sql = (
+        f"INSERT INTO {T.name} ({', '.join(_INSERTED)}, status, attempts) "
+        f"VALUES {', '.join([row] * rows)} ON CONFLICT DO NOTHING"
+    )
+    return sql + " RETURNING source, delivery_id" if returning else sql
+
+
+def bound_time(dialect: Dialect, at: datetime) -> Any:
+    """``at`` as the statement's parameter, the way the column's type binds it on
+    ``dialect``: its dialect implementation's, as Core binds it (on SQLite, text
+    without the zone, which is what every comparison in this module expects)."""
+    time_type = T.c.received_at.type.dialect_impl(dialect)
+    bind = time_type.bind_processor(dialect)
+    return at if bind is None else bind(at)
+
+
+def insert_params(items: Sequence[Item], at: Any) -> tuple[Any, ...]:
+    """The parameters of :func:`insert_sql` for ``items``, all received ``at`` (bound)."""
+    params: list[Any] = []
+    for i in items:
+        params += (i[0], i[1], i[2], i[3], i[4], i[5] if len(i) > 5 else None, at, at)
+    return tuple(params)
 
 
 def record_many(conn: Connection, items: Sequence[Item], now: datetime | None = None) -> list[bool]:
-    """Store a batch in one statement; for each item, whether it was new.
+    """Store a batch within the caller's transaction; for each item, whether it was new.
 
-    The receiver's writer commits whatever arrived while the last commit ran:
-    one multi-row INSERT costs about what one row costs. An item repeated
-    within the batch (same delivery id, or same event key) is new only the
-    first time.
+    The statement is SQL text cached per batch size, not a Core construct:
+    compiling and processing a Core INSERT per batch cost more than the rows.
+    Every row shares one timestamp, bound the way the column's type binds it
+    (SQLite keeps datetimes as text). An item repeated within the batch (same
+    delivery id, or same event key) is new only the first time. The receiver
+    writes its batches with ``inbox_batches``, the same statement in autocommit.
     """
     if not items:
         return []
-    now = now or utcnow()
-    rows = [
-        {"source": i[0], "delivery_id": i[1], "event": i[2], "action": i[3], "body": i[4],
-         "event_key": i[5] if len(i) > 5 else None, "received_at": now,
-         "status": "queued", "attempts": 0, "available_at": now}
-        for i in items
-    ]  # fmt: skip
-    # One statement whatever the batch holds, executed with many parameter sets:
-    # SQLAlchemy compiles it once (insertmanyvalues batches the rows itself),
-    # where .values(rows) compiled a new statement of every batch's size.
-    stored = {
-        (r.source, r.delivery_id) for r in conn.execute(_insert_statement(conn.dialect.name), rows)
-    }
+    dialect = conn.dialect
+    at = bound_time(dialect, now or utcnow())
+    stored: set[tuple[str, str]] = set()
+    for start in range(0, len(items), BATCH_ROWS):
+        chunk = items[start : start + BATCH_ROWS]
+        sql = insert_sql(dialect.paramstyle, len(chunk))
+        stored.update((r[0], r[1]) for r in conn.exec_driver_sql(sql, insert_params(chunk, at)))
     out = []
     for source, delivery_id, *_ in items:
         key = (source, delivery_id)
