@@ -9,6 +9,7 @@ and goes back to the pool as the pool lent it.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from govbot.store import inbox, tables
 from govbot.store.db import make_engine
 from govbot.store.inbox_batches import BatchWriter
+from webhooks.group_commit import InboxWriter
 
 AT = datetime(2026, 12, 1, 12, 30, 15, 123456, tzinfo=UTC)
 
@@ -150,3 +152,16 @@ def _same_schema(engine: Any) -> dict[str, Any]:
     with engine.connect() as conn:
         schema = conn.execute(text("SELECT current_schema()")).scalar_one()
     return {"connect_args": {"options": f"-csearch_path={schema}"}}
+
+
+def test_the_receiver_holds_no_connection_once_no_delivery_waits(engine: Any) -> None:
+    """The group commit keeps its connection only while deliveries keep coming: one kept
+    past its app (a timer that never fired) exhausted PostgreSQL's connection slots."""
+    writer = InboxWriter(engine, now=lambda: AT)
+
+    async def burst() -> list[bool]:
+        return await asyncio.gather(*(writer.store(item(f"d{i}")) for i in range(20)))
+
+    assert asyncio.run(burst()) == [True] * 20
+    assert engine.pool.checkedout() == 0
+    assert len(rows(engine)) == 20

@@ -13,9 +13,11 @@ slower than one (more, smaller batches: 1,840 against 2,070 deliveries/s,
 p99 28 against 22 ms), since under load a delivery's wait is set by how
 many batches there are, not how soon its own starts.
 
-The connection a batch is written on is kept while deliveries keep coming
-and given back to the pool once the receiver has been quiet for
-``KEEP_SECONDS`` (``inbox_batches`` says why a batch is one statement).
+The connection batches are written on is kept while deliveries keep coming
+and given back to the pool as soon as none is waiting (``inbox_batches``
+says why a batch is one statement). Giving it back is local (a rollback of
+nothing), so it runs on the event loop; a connection kept longer, by a timer,
+outlived its app in tests and exhausted PostgreSQL's connection slots.
 """
 
 from __future__ import annotations
@@ -51,13 +53,11 @@ class InboxWriter:
     """Stores deliveries for the receiver, a batch at a time (see the module's docstring)."""
 
     MAX_BATCH = 256
-    KEEP_SECONDS = 5.0
 
     def __init__(self, engine: Engine, now: Callable[[], datetime] = utcnow) -> None:
         self.batches = BatchWriter(engine)
         self.now = now  # the receipt time every duration runs from (tests move it)
         self._loops: dict[asyncio.AbstractEventLoop, _LoopQueue] = {}
-        self._release: asyncio.TimerHandle | None = None
 
     async def store(self, pending: Pending) -> bool:
         """True when stored, False when already there (a redelivery)."""
@@ -72,7 +72,7 @@ class InboxWriter:
         return await future
 
     def close(self) -> None:
-        """Give the kept connections back to the pool (when quiet, and at shutdown)."""
+        """Give the kept connections back to the pool (when none is waiting, and at shutdown)."""
         self.batches.close()
 
     async def _drain(self, loop: asyncio.AbstractEventLoop, queue: _LoopQueue) -> None:
@@ -100,11 +100,7 @@ class InboxWriter:
             queue.writer = None
             if not waiting:
                 self._loops.pop(loop, None)
-                if self._release is not None:
-                    self._release.cancel()
-                self._release = loop.call_later(
-                    self.KEEP_SECONDS, loop.run_in_executor, None, self.close
-                )
+                self.close()
 
     def _write(self, batch: list[Pending]) -> list[Outcome]:
         return self.batches.write(batch, self.now())

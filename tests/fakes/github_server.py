@@ -184,7 +184,7 @@ class FakeRepo:
             *dirs, leaf = e["path"].strip("/").split("/")
             if e.get("mode") not in ("100644", "100755", "040000", "160000", "120000"):
                 raise HTTPException(422, "Invalid tree info")
-            node = root
+            node: Any = root
             deleting = e.get("sha", "") is None and "content" not in e
             for d in dirs:
                 node = node.get(d) if deleting else node.setdefault(d, {})
@@ -497,7 +497,9 @@ class FakeGitHub:
         meta = r["asset_meta"][name]
         url = self.api(f"/repos/{repo.full_name}/releases/assets/{meta['id']}")
         download = f"{self.url}/{repo.full_name}/releases/download/{r['tag_name']}/{name}"
-        digest = "sha256:" + hashlib.sha256(r["assets"][name]).hexdigest()  # GitHub's, at upload
+        digest: str | None = (
+            "sha256:" + hashlib.sha256(r["assets"][name]).hexdigest()
+        )  # GitHub's, at upload
         digest = digest if self.asset_digests else None  # assets uploaded before June 2025
         return {"id": meta["id"], "name": name, "label": "", "size": len(r["assets"][name]), "digest": digest,
                 "content_type": meta["content_type"], "state": "uploaded", "download_count": 0,
