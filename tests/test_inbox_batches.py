@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from govbot.store import inbox, tables
+from govbot.store import inbox, inbox_batches, tables
 from govbot.store.db import make_engine
-from govbot.store.inbox_batches import BatchWriter
+from govbot.store.inbox_batches import WRITER_CHECKPOINT_PAGES, BatchWriter
 from webhooks.group_commit import InboxWriter
 
 AT = datetime(2026, 12, 1, 12, 30, 15, 123456, tzinfo=UTC)
@@ -163,5 +164,35 @@ def test_the_receiver_holds_no_connection_once_no_delivery_waits(engine: Any) ->
         return await asyncio.gather(*(writer.store(item(f"d{i}")) for i in range(20)))
 
     assert asyncio.run(burst()) == [True] * 20
+    if inbox_batches._checkpoints is not None:  # SQLite's background checkpoint, if under way
+        inbox_batches._checkpoints.submit(lambda: None).result()
     assert engine.pool.checkedout() == 0
     assert len(rows(engine)) == 20
+
+
+def test_sqlite_checkpoints_are_copied_in_the_background_and_the_log_stays_bounded(
+    engine: Any,
+) -> None:
+    """The writer's connection checkpoints only past WRITER_CHECKPOINT_PAGES; after each
+    batch a background thread copies the log into the database; the connection goes
+    back to the pool with the pool's own setting."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL checkpoints on its own")
+    writer = BatchWriter(engine)
+    big = [("github", f"d{i}", "e", None, bytes(20_000), None) for i in range(50)]
+    assert writer.write(big, AT) == [True] * 50
+    kept = writer._kept[0].driver_connection
+    assert kept.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == WRITER_CHECKPOINT_PAGES
+    assert inbox_batches._checkpoints is not None
+    inbox_batches._checkpoints.submit(lambda: None).result()  # the queued checkpoint ran
+    database = Path(engine.url.database)
+    assert database.stat().st_size > 50 * 20_000  # the rows were copied out of the log
+    writer.close()
+    raw = engine.raw_connection()  # outside a transaction: a checkpoint cannot run in one
+    try:
+        driver = raw.driver_connection
+        busy, logged, copied = driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert busy == 0 and logged > 250 and copied == logged
+        assert driver.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    finally:
+        raw.close()

