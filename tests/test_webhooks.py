@@ -544,3 +544,22 @@ def test_bench_webhooks_reports_every_figure(capsys):
     ):
         assert label in out, label
     assert "PostgreSQL" not in out
+
+
+def test_a_repeated_signature_header_counts_only_its_first_value(client, engine, examples):
+    """A sender (or a proxy) that repeats X-Hub-Signature-256 gets the first one checked,
+    as Starlette's Headers.get answers: a valid signature appended after a bad one does
+    not let a body through, and a bogus one appended after a good one changes nothing."""
+    body = json.dumps(synchronize(examples)).encode()
+    good = github_headers("pull_request", body)
+    bogus = "sha256=" + "0" * 64
+
+    def post(first: str, second: str) -> httpx.Response:
+        headers = [(k, v) for k, v in good.items() if k != "X-Hub-Signature-256"]
+        headers += [("X-Hub-Signature-256", first), ("X-Hub-Signature-256", second)]
+        return client.post("/webhooks/github", content=body, headers=headers)
+
+    assert post(bogus, good["X-Hub-Signature-256"]).status_code == 401
+    assert rows(engine) == []
+    assert post(good["X-Hub-Signature-256"], bogus).status_code == 202
+    assert len(rows(engine)) == 1

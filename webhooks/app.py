@@ -45,7 +45,6 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
 from govbot import __version__, metrics
@@ -67,6 +66,7 @@ from webhooks.signatures import (
 
 log = logging.getLogger("govbot.webhooks")
 
+Headers = Mapping[str, str]  # by lower-case name (``_headers``)
 MAX_NAME = 64  # the inbox's event/action columns
 MAX_DELIVERY_ID = 128
 
@@ -107,7 +107,7 @@ may return a note shown beside "ok" (``dry-run``)."""
 
 
 def _json(status: int, content: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(content).encode(), status, headers, media_type="application/json")
+    return Response(orjson.dumps(content), status, headers, media_type="application/json")
 
 
 def _problem(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
@@ -176,7 +176,7 @@ class Receiver:
         return answer
 
     async def receive(self, endpoint: Endpoint, request: Request) -> Response:
-        headers = request.headers
+        headers = _headers(request.scope)
         refused = endpoint.authenticate(headers)
         if refused is not None:
             return refused  # not a byte read: uvicorn discards the body as it arrives
@@ -330,6 +330,16 @@ class Receiver:
     def inbox_state(self) -> tuple[dict[str, int], datetime | None, datetime]:
         """For /metrics: the inbox by status and its oldest queued delivery."""
         return inbox.counts(self.engine), inbox.oldest_queued(self.engine), self.writer.now()
+
+
+def _headers(scope: Scope) -> Headers:
+    """The request's headers by lower-case name, the first of each kept (as Starlette's
+    ``Headers.get`` answers), read once: a delivery looks up half a dozen, and each
+    lookup in Starlette's list was a scan that lower-cased the name again."""
+    found: dict[str, str] = {}
+    for name, value in scope["headers"]:  # names come lower-cased from the server
+        found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return found
 
 
 def _parse(body: bytes | bytearray) -> dict[str, Any] | None:
