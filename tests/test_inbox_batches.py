@@ -30,6 +30,12 @@ def item(delivery: str, key: str | None = None, event: Any = "pull_request") -> 
     return ("github", delivery, event, "opened", b'{"n": "' + delivery.encode() + b'"}', key)
 
 
+def checkpoints_done() -> None:
+    """Wait for SQLite's background checkpoints queued so far (one thread runs them)."""
+    if inbox_batches._checkpoints is not None:
+        inbox_batches._checkpoints.submit(lambda: None).result()
+
+
 def rows(engine: Any) -> list[tuple[Any, ...]]:
     with engine.connect() as conn:
         result = conn.execute(
@@ -104,6 +110,7 @@ def test_one_bad_delivery_fails_alone(engine: Any) -> None:
 def test_kept_connections_go_back_to_the_pool_as_lent(engine: Any) -> None:
     writer = BatchWriter(engine)
     writer.write([item("a")], AT)
+    checkpoints_done()  # SQLite's background checkpoint borrows a connection meanwhile
     assert engine.pool.checkedout() == 1  # kept between batches
     writer.close()
     assert engine.pool.checkedout() == 0
@@ -164,8 +171,7 @@ def test_the_receiver_holds_no_connection_once_no_delivery_waits(engine: Any) ->
         return await asyncio.gather(*(writer.store(item(f"d{i}")) for i in range(20)))
 
     assert asyncio.run(burst()) == [True] * 20
-    if inbox_batches._checkpoints is not None:  # SQLite's background checkpoint, if under way
-        inbox_batches._checkpoints.submit(lambda: None).result()
+    checkpoints_done()
     assert engine.pool.checkedout() == 0
     assert len(rows(engine)) == 20
 
@@ -184,7 +190,7 @@ def test_sqlite_checkpoints_are_copied_in_the_background_and_the_log_stays_bound
     kept = writer._kept[0].driver_connection
     assert kept.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == WRITER_CHECKPOINT_PAGES
     assert inbox_batches._checkpoints is not None
-    inbox_batches._checkpoints.submit(lambda: None).result()  # the queued checkpoint ran
+    checkpoints_done()
     database = Path(engine.url.database)
     assert database.stat().st_size > 50 * 20_000  # the rows were copied out of the log
     writer.close()
