@@ -120,6 +120,17 @@ def insert_params(items: Sequence[Item], at: Any) -> tuple[Any, ...]:
     return tuple(params)
 
 
+def which_new(items: Sequence[Item], stored: set[tuple[str, str]]) -> list[bool]:
+    """For each item, whether it is one of the rows ``stored`` (by source and delivery
+    id): an item repeated in the batch is new only the first time. Consumes ``stored``."""
+    out = []
+    for source, delivery_id, *_ in items:
+        key = (source, delivery_id)
+        out.append(key in stored)
+        stored.discard(key)
+    return out
+
+
 def record_many(conn: Connection, items: Sequence[Item], now: datetime | None = None) -> list[bool]:
     """Store a batch within the caller's transaction; for each item, whether it was new.
 
@@ -139,12 +150,7 @@ def record_many(conn: Connection, items: Sequence[Item], now: datetime | None = 
         chunk = items[start : start + BATCH_ROWS]
         sql = insert_sql(dialect.paramstyle, len(chunk))
         stored.update((r[0], r[1]) for r in conn.exec_driver_sql(sql, insert_params(chunk, at)))
-    out = []
-    for source, delivery_id, *_ in items:
-        key = (source, delivery_id)
-        out.append(key in stored)
-        stored.discard(key)
-    return out
+    return which_new(items, stored)
 
 
 def _claimable(now: datetime) -> Any:

@@ -54,7 +54,14 @@ from sqlalchemy import Engine, PoolProxiedConnection
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from govbot.store.inbox import BATCH_ROWS, Item, bound_time, insert_params, insert_sql
+from govbot.store.inbox import (
+    BATCH_ROWS,
+    Item,
+    bound_time,
+    insert_params,
+    insert_sql,
+    which_new,
+)
 from govbot.store.tables import deliveries as T
 
 log = logging.getLogger("govbot.inbox")
@@ -205,12 +212,7 @@ class BatchWriter:
                     stored.update((r[0], r[1]) for r in cursor.fetchall())
         finally:
             cursor.close()
-        out = []
-        for source, delivery_id, *_ in items:
-            key = (source, delivery_id)
-            out.append(key in stored)
-            stored.discard(key)
-        return out
+        return which_new(items, stored)
 
 
 def _driver(raw: PoolProxiedConnection) -> Any:
